@@ -1,0 +1,232 @@
+"""The canonical workgroup and member model, shared by the YAML side and the live side.
+
+Both sources are reduced to the same canonical form before anything is compared, so a
+freshly applied workgroup never shows a spurious change:
+  - fields use the API's own names, exactly as the vendored spec spells them;
+  - a value that is None or "" is "not set" and is dropped;
+  - booleans are real booleans (the API sometimes reads them back as "true"/"False"/"");
+  - Type is one of the spec's enum values (reads may say "ivr", "RoundRobin", "ring", ...);
+  - a field that points at another workgroup holds that workgroup's *address* on the YAML
+    side and in the state; it is turned into a WorkgroupId only when a request is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegent_iac import spec
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A place in an input file; line and column are 1-based."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One workgroup activity (a ring target, or one IVR digit)."""
+
+    key: str  # stable identity inside its workgroup; survives reordering
+    fields: Mapping[str, Any]  # canonical; ReferenceWorkgroupId holds an address
+    position: Position | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Workgroup:
+    address: str
+    fields: Mapping[str, Any]  # canonical; workgroup references hold addresses
+    members: tuple[Member, ...] = ()
+    prevent_destroy: bool = False
+    allow_replace: bool = False
+    position: Position | None = field(default=None, compare=False)
+
+    @property
+    def name(self) -> str:
+        return str(self.fields["Name"])
+
+    @property
+    def type(self) -> str:
+        return str(self.fields["Type"])
+
+    def references(self) -> set[str]:
+        """Addresses of the workgroups this one (or one of its members) points at."""
+        refs = {address for _, address in workgroup_refs(self.fields)}
+        for member in self.members:
+            refs.update(address for _, address in member_refs(member.fields))
+        return refs
+
+
+@dataclass(frozen=True)
+class ImportEntry:
+    """`import:` in the YAML: adopt a live workgroup under an address through the plan."""
+
+    address: str
+    workgroup_id: str
+    position: Position | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class MovedEntry:
+    """`moved:` in the YAML: an address renamed, carried over in the state."""
+
+    old: str
+    new: str
+    position: Position | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Desired:
+    """What the YAML files say the account should have."""
+
+    workgroups: Mapping[str, Workgroup]
+    imports: tuple[ImportEntry, ...] = ()
+    moved: tuple[MovedEntry, ...] = ()
+    input_hash: str = ""  # sha256 over the input files' bytes and the interpolated values
+
+    def __iter__(self) -> Iterator[Workgroup]:
+        return iter(self.workgroups.values())
+
+
+@dataclass(frozen=True)
+class LiveSummary:
+    """One entry of the account's summary list (GET /account/workgroups)."""
+
+    workgroup_id: str
+    name: str
+    type: str | None  # canonical; None when the read spelling is ambiguous ("ring")
+    active: bool | None = None
+
+
+# --- canonical form -----------------------------------------------------------------------
+
+_TYPE_SPELLINGS = {
+    "ivr": "IVR",
+    "simultaneous": "simultaneous",
+    "simultaneousring": "simultaneous",
+    "simring": "simultaneous",
+    "roundrobin": "round-robin",
+}
+RING_TYPES = frozenset({"simultaneous", "round-robin"})
+
+
+def canonical_type(value: Any) -> str | None:
+    """Map a Type as read back to the spec's enum; None for an ambiguous "ring"."""
+    if value is None:
+        return None
+    squashed = "".join(ch for ch in str(value).lower() if ch.isalnum())
+    return _TYPE_SPELLINGS.get(squashed)
+
+
+def type_matches(declared: str, live: str | None) -> bool:
+    """Whether a live Type (canonical, maybe None for "ring") can be the declared one."""
+    if live is None:
+        return declared in RING_TYPES
+    return declared == live
+
+
+def canonical_bool(value: Any) -> bool | None:
+    """Booleans arrive as true, "true", "True", "1", "" or null; "" and null mean not set."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in {"", "null", "none"}:
+        return None
+    if text in {"true", "1", "yes", "on"}:
+        return True
+    if text in {"false", "0", "no", "off"}:
+        return False
+    return None
+
+
+def _canonical_value(name: str, schema: Mapping[str, Any], value: Any) -> Any:
+    if value is None:
+        return None
+    kind = schema.get("type")
+    if name == "Type" and "enum" in schema:
+        mapped = canonical_type(value)
+        return mapped if mapped in schema["enum"] else value
+    if kind == "boolean":
+        return canonical_bool(value)
+    if kind == "integer":
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return value
+    if kind == "string":
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        text = str(value)
+        return text if text != "" else None
+    return value
+
+
+def canonical_fields(raw: Mapping[str, Any], schema: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Keep the fields `schema` knows (matched case-insensitively), canonical, unset ones dropped."""
+    by_lower = {name.lower(): name for name in schema}
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = by_lower.get(str(key).lower())
+        if name is None:
+            continue
+        canon = _canonical_value(name, schema[name], value)
+        if canon is not None:
+            out[name] = canon
+    return dict(sorted(out.items()))
+
+
+def canonical_workgroup(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return canonical_fields(raw, spec.workgroup_fields())
+
+
+def canonical_member(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return canonical_fields(raw, spec.member_fields())
+
+
+# --- references between workgroups ---------------------------------------------------------
+
+# Each pair is (type field, id field): the id field names a workgroup when the type says so.
+ROUTING_REF_FIELDS = (("OffHoursType", "OffHoursId"), ("OnHoursType", "OnHoursId"))
+
+
+def workgroup_refs(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field, value) of each field of a workgroup that holds a workgroup reference."""
+    refs = []
+    for type_field, id_field in ROUTING_REF_FIELDS:
+        if str(fields.get(type_field, "")).lower() == "workgroup" and fields.get(id_field):
+            refs.append((id_field, str(fields[id_field])))
+    return refs
+
+
+def member_refs(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
+    if str(fields.get("Type", "")).lower() == "workgroup" and fields.get("ReferenceWorkgroupId"):
+        return [("ReferenceWorkgroupId", str(fields["ReferenceWorkgroupId"]))]
+    return []
+
+
+def member_key(fields: Mapping[str, Any], explicit: str | None = None) -> str:
+    """A member's identity: an explicit `key`, else what it rings (user, workgroup or phone)."""
+    if explicit:
+        return str(explicit)
+    for prefix, name in (
+        ("workgroup", "ReferenceWorkgroupId"),
+        ("user", "ReferenceUserId"),
+        ("phone", "PhoneNumber"),
+    ):
+        if fields.get(name):
+            return f"{prefix}:{fields[name]}"
+    if "DigitOrder" in fields:
+        return f"digit:{fields['DigitOrder']}"
+    return "member"

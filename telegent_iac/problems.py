@@ -1,0 +1,24 @@
+"""Errors as values with a place: every user mistake is a Problem, reported all at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegent_iac.model import Position
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    position: Position
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.position}: {self.message}"
+
+
+class UserError(Exception):
+    """A mistake of the user's (bad input, stale plan, lock held...): no traceback, exit 1."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []

@@ -1,0 +1,145 @@
+"""The state: what telegent-iac knows it manages (address -> IDs and last applied fields).
+
+Serialised as JSON with sorted keys so a state kept in git diffs cleanly. Field values are in
+the canonical form of `telegent_iac.model` (workgroup references as addresses).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+FORMAT_VERSION = 1
+
+
+class StateError(Exception):
+    """The state cannot be read or written safely (newer format, corrupt, lineage moved...)."""
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class PendingCreate:
+    """Intent recorded durably *before* a create POST, replaced by the ID right after it."""
+
+    name: str  # Name for a workgroup; the member key for a member
+    type: str
+    started_at: str
+    fields: dict[str, Any] = field(default_factory=dict)  # what was sent (address form)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "started_at": self.started_at, "fields": self.fields}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PendingCreate:
+        return cls(name=d["name"], type=d["type"], started_at=d["started_at"], fields=dict(d.get("fields", {})))
+
+
+@dataclass
+class MemberState:
+    id: str | None = None  # WorkgroupActivityId
+    fields: dict[str, Any] = field(default_factory=dict)
+    pending_create: PendingCreate | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"id": self.id, "fields": self.fields}
+        if self.pending_create is not None:
+            d["pending_create"] = self.pending_create.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MemberState:
+        pending = d.get("pending_create")
+        return cls(
+            id=d.get("id"),
+            fields=dict(d.get("fields", {})),
+            pending_create=PendingCreate.from_dict(pending) if pending else None,
+        )
+
+
+@dataclass
+class WorkgroupState:
+    id: str | None = None  # WorkgroupId, opaque
+    fields: dict[str, Any] = field(default_factory=dict)  # last applied, canonical
+    members: dict[str, MemberState] = field(default_factory=dict)
+    prevent_destroy: bool = False
+    pending_create: PendingCreate | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "id": self.id,
+            "fields": self.fields,
+            "members": {k: m.to_dict() for k, m in self.members.items()},
+            "prevent_destroy": self.prevent_destroy,
+        }
+        if self.pending_create is not None:
+            d["pending_create"] = self.pending_create.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> WorkgroupState:
+        pending = d.get("pending_create")
+        return cls(
+            id=d.get("id"),
+            fields=dict(d.get("fields", {})),
+            members={k: MemberState.from_dict(m) for k, m in d.get("members", {}).items()},
+            prevent_destroy=bool(d.get("prevent_destroy", False)),
+            pending_create=PendingCreate.from_dict(pending) if pending else None,
+        )
+
+
+@dataclass
+class State:
+    lineage: str
+    serial: int = 0
+    workgroups: dict[str, WorkgroupState] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    @classmethod
+    def new(cls) -> State:
+        return cls(lineage=str(uuid.uuid4()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": self.format_version,
+            "lineage": self.lineage,
+            "serial": self.serial,
+            "workgroups": {a: w.to_dict() for a, w in sorted(self.workgroups.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, d: Any, source: str = "state") -> State:
+        if not isinstance(d, dict):
+            raise StateError(f"{source}: not a telegent-iac state (expected a JSON object)")
+        version = d.get("format_version")
+        if not isinstance(version, int):
+            raise StateError(f"{source}: not a telegent-iac state (no format_version)")
+        if version > FORMAT_VERSION:
+            raise StateError(
+                f"{source}: state format version {version} is newer than this telegent-iac "
+                f"understands ({FORMAT_VERSION}); upgrade telegent-iac. The state was not changed."
+            )
+        try:
+            return cls(
+                lineage=str(d["lineage"]),
+                serial=int(d["serial"]),
+                workgroups={a: WorkgroupState.from_dict(w) for a, w in d.get("workgroups", {}).items()},
+                format_version=FORMAT_VERSION,
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StateError(f"{source}: malformed state ({exc})") from exc
+
+    def pending(self) -> list[tuple[str, str | None]]:
+        """(address, member key or None) of every unresolved pending create."""
+        out: list[tuple[str, str | None]] = []
+        for address, wg in sorted(self.workgroups.items()):
+            if wg.pending_create is not None:
+                out.append((address, None))
+            for key, member in sorted(wg.members.items()):
+                if member.pending_create is not None:
+                    out.append((address, key))
+        return out

@@ -1,0 +1,61 @@
+"""The interface every state store implements (local file, PostgreSQL)."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from telegent_iac.state.model import State
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    id: str  # a nonce; `force-unlock ID` must quote it
+    pid: int
+    host: str
+    user: str
+    operation: str  # "plan", "apply", "import", "state rm", ...
+    created: str  # UTC ISO-8601
+
+    def describe(self) -> str:
+        return (
+            f"locked by {self.user}@{self.host} (pid {self.pid}) for '{self.operation}' "
+            f"since {self.created}, lock ID {self.id}"
+        )
+
+
+class LockError(Exception):
+    """The lock is held by someone else (after waiting --lock-timeout)."""
+
+    def __init__(self, message: str, holder: LockInfo | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
+class StateStore(Protocol):
+    """Where the state lives. Only a store touches the state's storage.
+
+    Contract:
+      - `read()` returns the stored state, or None when there is none yet. A state of a newer
+        format version raises StateError and is never rewritten.
+      - `write(state)` persists `state` atomically. It is a compare-and-set: the stored serial
+        (and lineage) must still be those this store last read or wrote, else StateError.
+        On success it sets `state.serial` to the new serial (old + 1). The first write of a
+        store instance keeps a backup of the state as it was before (file: `<path>.backup`).
+      - `lock(operation, timeout)` is held for a whole run; it waits up to `timeout` seconds
+        and raises LockError naming the holder. A holder that is gone is recognised as stale.
+      - `append_audit(record)` appends one JSON-serialisable record to the audit log.
+    """
+
+    description: str  # for messages, e.g. the file path
+
+    def read(self) -> State | None: ...
+
+    def write(self, state: State) -> None: ...
+
+    def lock(self, operation: str, timeout: float = 0.0) -> AbstractContextManager[LockInfo]: ...
+
+    def force_unlock(self, lock_id: str) -> None: ...
+
+    def append_audit(self, record: dict[str, Any]) -> None: ...
