@@ -68,16 +68,21 @@ class WorkgroupState:
     members: dict[str, MemberState] = field(default_factory=dict)
     prevent_destroy: bool = False
     pending_create: PendingCreate | None = None
+    # IDs of objects this address replaced but has not deleted yet (Terraform's "deposed"):
+    # kept so an interrupted replacement never loses the old workgroup's ID.
+    deposed: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "id": self.id,
             "fields": self.fields,
-            "members": {k: m.to_dict() for k, m in self.members.items()},
+            "members": {k: m.to_dict() for k, m in sorted(self.members.items())},
             "prevent_destroy": self.prevent_destroy,
         }
         if self.pending_create is not None:
             d["pending_create"] = self.pending_create.to_dict()
+        if self.deposed:
+            d["deposed"] = list(self.deposed)
         return d
 
     @classmethod
@@ -89,6 +94,7 @@ class WorkgroupState:
             members={k: MemberState.from_dict(m) for k, m in d.get("members", {}).items()},
             prevent_destroy=bool(d.get("prevent_destroy", False)),
             pending_create=PendingCreate.from_dict(pending) if pending else None,
+            deposed=[str(i) for i in d.get("deposed", [])],
         )
 
 
