@@ -61,7 +61,8 @@ def request_schema(method: str, path: str) -> dict[str, Any] | None:
         return None
     schema = copy.deepcopy(op["requestBody"]["content"]["application/json"]["schema"])
     schema.setdefault("additionalProperties", False)
-    return _strip_openapi_only(schema)
+    stripped: dict[str, Any] = _strip_openapi_only(schema)
+    return stripped
 
 
 def query_parameters(method: str, path: str) -> list[str]:

@@ -1,0 +1,171 @@
+"""The Plan: a plain data object. Text, JSON and Markdown are views of it; a saved plan file
+is it serialised (`to_dict`), with the state lineage/serial and a hash of the inputs."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PLAN_FORMAT_VERSION = "1.0"
+
+# Action words, as in Terraform's JSON plan: `actions` is a list so ["delete", "create"] is a
+# replacement and a consumer can scan for "delete".
+CREATE = "create"
+UPDATE = "update"
+DELETE = "delete"
+NOOP = "no-op"
+IMPORT = "import"
+READ = "read"  # an interrupted create resolved by adopting the live workgroup
+
+
+@dataclass
+class MemberChange:
+    key: str
+    actions: list[str]
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    member_id: str | None = None
+    reason: str = ""
+
+    @property
+    def is_noop(self) -> bool:
+        return self.actions == [NOOP]
+
+
+@dataclass
+class ResourceChange:
+    """What happens to one workgroup address."""
+
+    address: str
+    actions: list[str]
+    workgroup_id: str | None = None  # the ID known before the run
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    changed: list[str] = field(default_factory=list)  # field names whose value changes
+    reason: str = ""
+    members: list[MemberChange] = field(default_factory=list)
+    depends_on: list[str] = field(default_factory=list)  # addresses that must exist first
+    import_id: str | None = None  # for ["import", ...]: the live ID adopted
+    deposed: list[str] = field(default_factory=list)  # old IDs to delete after a replacement
+    prevent_destroy: bool = False
+
+    @property
+    def is_noop(self) -> bool:
+        return self.actions == [NOOP] and all(m.is_noop for m in self.members)
+
+    @property
+    def is_replace(self) -> bool:
+        return DELETE in self.actions and CREATE in self.actions
+
+    @property
+    def kind(self) -> str:
+        """One word for grouping: create, update, replace, delete, import, no-op."""
+        if self.is_replace:
+            return "replace"
+        if IMPORT in self.actions:
+            return IMPORT
+        for action in (CREATE, DELETE, UPDATE, READ):
+            if action in self.actions:
+                return action
+        if any(not m.is_noop for m in self.members):
+            return UPDATE
+        return NOOP
+
+
+@dataclass
+class Drift:
+    """A field (or member) changed outside telegent-iac, seen by a full refresh."""
+
+    address: str
+    field: str  # a field name, or "member <key>"
+    recorded: Any  # what the state says was applied
+    live: Any  # what the account has now
+
+
+@dataclass
+class Conflict:
+    address: str
+    message: str
+
+
+@dataclass
+class Plan:
+    changes: list[ResourceChange] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # in state, not declared, not deleted
+    drift: list[Drift] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)  # the plan cannot be applied
+    errors: list[str] = field(default_factory=list)  # also blocking (replace not allowed, ...)
+    warnings: list[str] = field(default_factory=list)
+    lineage: str | None = None
+    serial: int | None = None
+    input_hash: str = ""
+    refresh: str = "summary"  # "summary" | "full" | "refresh-only"
+    allow_delete: bool = False
+    allow_replace: bool = False
+    format_version: str = PLAN_FORMAT_VERSION
+    # refresh-only: the live values to accept into the state, per address
+    accept: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    # --- counts ---------------------------------------------------------------------------
+    def count(self, kind: str) -> int:
+        return sum(1 for c in self.changes if c.kind == kind)
+
+    @property
+    def to_add(self) -> int:
+        return sum(1 for c in self.changes if CREATE in c.actions)
+
+    @property
+    def to_change(self) -> int:
+        return sum(1 for c in self.changes if c.kind in (UPDATE,))
+
+    @property
+    def to_destroy(self) -> int:
+        return sum(1 for c in self.changes if DELETE in c.actions)
+
+    @property
+    def to_import(self) -> int:
+        return sum(1 for c in self.changes if IMPORT in c.actions)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(not c.is_noop for c in self.changes) or bool(self.accept)
+
+    @property
+    def has_destroys(self) -> bool:
+        return self.to_destroy > 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.conflicts and not self.errors
+
+    def summary_line(self) -> str:
+        if not self.has_changes:
+            return "No changes."
+        parts = [f"{self.to_add} to add", f"{self.to_change} to change", f"{self.to_destroy} to destroy"]
+        if self.to_import:
+            parts.insert(0, f"{self.to_import} to import")
+        return "Plan: " + ", ".join(parts) + "."
+
+    # --- serialisation --------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["has_changes"] = self.has_changes
+        d["has_destroys"] = self.has_destroys
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Plan:
+        d = dict(d)
+        d.pop("has_changes", None)
+        d.pop("has_destroys", None)
+        changes = []
+        for c in d.pop("changes", []):
+            c = dict(c)
+            c["members"] = [MemberChange(**m) for m in c.get("members", [])]
+            changes.append(ResourceChange(**c))
+        return cls(
+            changes=changes,
+            drift=[Drift(**x) for x in d.pop("drift", [])],
+            conflicts=[Conflict(**x) for x in d.pop("conflicts", [])],
+            **d,
+        )

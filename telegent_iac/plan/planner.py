@@ -1,0 +1,457 @@
+"""The planner: desired (YAML) x known (state) x live (account) -> Plan.
+
+A pure function of its inputs: it makes no request and writes nothing. Live details (one GET
+per workgroup) are passed in only for a full refresh and for imports.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from telegent_iac import spec
+from telegent_iac.model import (
+    Desired,
+    LiveSummary,
+    Member,
+    Workgroup,
+    member_key,
+    member_refs,
+    workgroup_refs,
+)
+from telegent_iac.plan.model import (
+    CREATE,
+    DELETE,
+    IMPORT,
+    NOOP,
+    UPDATE,
+    Conflict,
+    Drift,
+    MemberChange,
+    Plan,
+    ResourceChange,
+)
+from telegent_iac.state.model import MemberState, State, WorkgroupState
+
+REFRESH_MODES = ("summary", "full", "refresh-only")
+# Below this many managed workgroups the destroy threshold does not apply (as octoDNS does):
+# deleting 1 of 3 is 33% but hardly a mass deletion.
+THRESHOLD_MIN_MANAGED = 10
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    allow_delete: bool = False
+    allow_replace: bool = False
+    refresh: str = "summary"
+    destroy_threshold: float = 30.0  # percent of managed workgroups
+    force: bool = False
+
+
+def addressify(fields: Mapping[str, Any], id_to_address: Mapping[str, str], member: bool = False) -> dict[str, Any]:
+    """Live fields hold WorkgroupIds where the model holds addresses: map the known ones back."""
+    out = dict(fields)
+    refs = member_refs(fields) if member else workgroup_refs(fields)
+    for name, value in refs:
+        if value in id_to_address:
+            out[name] = id_to_address[value]
+    return out
+
+
+def live_members(detail: Mapping[str, Any], id_to_address: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """WorkgroupActivityId -> member fields (address form) from a workgroup's live detail."""
+    out: dict[str, dict[str, Any]] = {}
+    for activity in detail.get("Activities", []) or []:
+        activity_id = activity.get("WorkgroupActivityId")
+        if activity_id:
+            fields = {k: v for k, v in activity.items() if k not in ("WorkgroupActivityId", "WorkgroupId")}
+            out[str(activity_id)] = addressify(fields, id_to_address, member=True)
+    return out
+
+
+def live_fields(detail: Mapping[str, Any], id_to_address: Mapping[str, str]) -> dict[str, Any]:
+    known = spec.workgroup_fields()
+    fields = {k: v for k, v in detail.items() if k in known}
+    return addressify(fields, id_to_address)
+
+
+def diff_fields(before: Mapping[str, Any], after: Mapping[str, Any], keys: set[str] | None = None) -> list[str]:
+    names = set(before) | set(after) if keys is None else keys
+    return sorted(n for n in names if before.get(n) != after.get(n))
+
+
+def make_plan(
+    desired: Desired,
+    state: State,
+    live: Sequence[LiveSummary],
+    options: PlanOptions = PlanOptions(),
+    details: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Plan:
+    """Plan what it takes to make the account match `desired`.
+
+    `state` is not modified. Pending creates must already be resolved (see plan.pending).
+    """
+    if options.refresh not in REFRESH_MODES:
+        raise ValueError(f"unknown refresh mode {options.refresh!r}")
+    details = details or {}
+    state = copy.deepcopy(state)
+    plan = Plan(
+        lineage=state.lineage,
+        serial=state.serial,
+        input_hash=desired.input_hash,
+        refresh=options.refresh,
+        allow_delete=options.allow_delete,
+        allow_replace=options.allow_replace,
+    )
+    _apply_moves(desired, state, plan)
+
+    id_to_address = {ws.id: a for a, ws in state.workgroups.items() if ws.id}
+    known_ids = set(id_to_address) | {i for ws in state.workgroups.values() for i in ws.deposed}
+    live_by_id = {s.workgroup_id: s for s in live}
+    unknown_by_name: dict[str, list[LiveSummary]] = {}
+    for summary in live:
+        if summary.workgroup_id not in known_ids:
+            unknown_by_name.setdefault(summary.name, []).append(summary)
+    imports = {i.address: i for i in desired.imports}
+    full = options.refresh in ("full", "refresh-only")
+
+    for wg in desired:
+        ws = state.workgroups.get(wg.address)
+        if wg.address in imports and not (ws and ws.id == imports[wg.address].workgroup_id):
+            change = _plan_import(wg, ws, imports[wg.address].workgroup_id, live_by_id, details, id_to_address, plan)
+        elif ws is None or ws.id is None:
+            change = _plan_new(wg, unknown_by_name, plan)
+        elif ws.id not in live_by_id:
+            change = _plan_create(wg, f"deleted outside telegent-iac (ID {ws.id} is no longer in the account)")
+            change.workgroup_id = ws.id
+        else:
+            known_fields, known_members = ws.fields, ws.members
+            if full and ws.id in details:
+                known_fields, known_members = _refresh(wg, ws, details[ws.id], id_to_address, plan)
+            change = _plan_existing(wg, ws, known_fields, known_members, options, plan)
+        if ws is not None and ws.deposed:
+            change.deposed = [i for i in ws.deposed if i in live_by_id]
+            if change.deposed and change.actions == [NOOP]:
+                change.actions = [DELETE]
+                change.reason = "finish an interrupted replacement: delete the old workgroup"
+        change.depends_on = sorted(wg.references())
+        change.prevent_destroy = wg.prevent_destroy
+        plan.changes.append(change)
+
+    _repoint_replacements(desired, plan)
+    _plan_undeclared(desired, state, live_by_id, options, plan)
+    if options.refresh == "refresh-only":
+        _accept_live(state, live_by_id, plan)
+    _check_threshold(state, options, plan)
+    return plan
+
+
+# --- per-address planning ---------------------------------------------------------------------
+
+
+def _plan_create(wg: Workgroup, reason: str = "declared, not yet created") -> ResourceChange:
+    return ResourceChange(
+        address=wg.address,
+        actions=[CREATE],
+        after=dict(wg.fields),
+        changed=sorted(wg.fields),
+        reason=reason,
+        members=[MemberChange(m.key, [CREATE], after=dict(m.fields), reason="new member") for m in wg.members],
+    )
+
+
+def _plan_new(wg: Workgroup, unknown_by_name: Mapping[str, list[LiveSummary]], plan: Plan) -> ResourceChange:
+    same_name = unknown_by_name.get(wg.name, [])
+    if same_name:
+        ids = ", ".join(s.workgroup_id for s in same_name)
+        plan.conflicts.append(
+            Conflict(
+                wg.address,
+                f"the account already has a workgroup named {wg.name!r} (ID {ids}) that the state does "
+                f"not know. Creating another would make a duplicate. Adopt it instead: "
+                f"`telegent-iac import {wg.address} {same_name[0].workgroup_id}`, or add "
+                f"`import: [{{address: {wg.address}, id: {same_name[0].workgroup_id}}}]` to the config.",
+            )
+        )
+    return _plan_create(wg)
+
+
+def _plan_import(
+    wg: Workgroup,
+    ws: WorkgroupState | None,
+    import_id: str,
+    live_by_id: Mapping[str, LiveSummary],
+    details: Mapping[str, Mapping[str, Any]],
+    id_to_address: Mapping[str, str],
+    plan: Plan,
+) -> ResourceChange:
+    change = ResourceChange(address=wg.address, actions=[IMPORT], import_id=import_id, after=dict(wg.fields))
+    if ws is not None and ws.id:
+        plan.errors.append(
+            f"{wg.address}: cannot import {import_id}: the address already manages workgroup {ws.id}"
+        )
+        return change
+    if import_id in id_to_address:
+        plan.errors.append(
+            f"{wg.address}: cannot import {import_id}: it is already managed as {id_to_address[import_id]}"
+        )
+        return change
+    if import_id not in live_by_id or import_id not in details:
+        plan.errors.append(f"{wg.address}: cannot import {import_id}: no such workgroup in the account")
+        return change
+    detail = details[import_id]
+    before = live_fields(detail, id_to_address)
+    change.before = before
+    change.changed = diff_fields(before, wg.fields)
+    actions = [IMPORT]
+    if change.changed:
+        actions.append(UPDATE)
+    members_live = live_members(detail, id_to_address)
+    known = {}
+    for activity_id, fields in members_live.items():
+        known[_key_for_live(fields, wg.members, activity_id)] = MemberState(id=activity_id, fields=fields)
+    change.members = diff_members(wg.members, known)
+    if any(not m.is_noop for m in change.members) and UPDATE not in actions:
+        actions.append(UPDATE)
+    change.actions = actions
+    change.reason = f"adopt live workgroup {import_id} (import: entry)"
+    _check_replace_fields(wg, change, plan, allow_replace=False)
+    return change
+
+
+def _key_for_live(fields: Mapping[str, Any], members: Sequence[Member], activity_id: str) -> str:
+    """Match a live activity to a declared member by what it rings, so import adopts it."""
+    derived = member_key(fields)
+    for m in members:
+        if member_key(m.fields) == derived:
+            return m.key
+    return f"live:{activity_id}"
+
+
+def _plan_existing(
+    wg: Workgroup,
+    ws: WorkgroupState,
+    known_fields: Mapping[str, Any],
+    known_members: Mapping[str, MemberState],
+    options: PlanOptions,
+    plan: Plan,
+) -> ResourceChange:
+    change = ResourceChange(
+        address=wg.address,
+        actions=[NOOP],
+        workgroup_id=ws.id,
+        before=dict(known_fields),
+        after=dict(wg.fields),
+        changed=diff_fields(known_fields, wg.fields),
+    )
+    members = diff_members(wg.members, known_members)
+    if change.changed and _check_replace_fields(wg, change, plan, options.allow_replace):
+        change.actions = [DELETE, CREATE]
+        change.members = [
+            MemberChange(m.key, [CREATE], after=dict(m.fields), reason="re-created with the workgroup")
+            for m in wg.members
+        ]
+        return change
+    change.members = members
+    if change.changed:
+        change.actions = [UPDATE]
+        change.reason = "declared values differ from the last applied ones"
+    elif any(not m.is_noop for m in members):
+        change.reason = "members changed"
+    return change
+
+
+def _check_replace_fields(wg: Workgroup, change: ResourceChange, plan: Plan, allow_replace: bool) -> bool:
+    """True when the change needs a replacement that is allowed; records an error if not allowed."""
+    fixed = sorted(set(change.changed) - spec.workgroup_updatable())
+    if not fixed:
+        return False
+    reason = (
+        f"{', '.join(fixed)} cannot be changed in place (the update endpoint does not accept "
+        f"{'it' if len(fixed) == 1 else 'them'}), so the workgroup must be deleted and created again"
+    )
+    change.reason = reason
+    if allow_replace or wg.allow_replace:
+        return True
+    plan.errors.append(
+        f"{wg.address}: {reason}. Replacement is not allowed in this run: rerun with "
+        f"--allow-replace, or set `allow_replace: true` on the workgroup."
+    )
+    return False
+
+
+def diff_members(desired: Sequence[Member], known: Mapping[str, MemberState]) -> list[MemberChange]:
+    out: list[MemberChange] = []
+    declared = set()
+    for m in desired:
+        declared.add(m.key)
+        ms = known.get(m.key)
+        if ms is None or ms.id is None:
+            out.append(MemberChange(m.key, [CREATE], after=dict(m.fields), reason="new member"))
+            continue
+        changed = diff_fields(ms.fields, m.fields)
+        action = UPDATE if changed else NOOP
+        out.append(MemberChange(m.key, [action], before=dict(ms.fields), after=dict(m.fields), member_id=ms.id))
+    for key, ms in sorted(known.items()):
+        if key not in declared and ms.id:
+            out.append(
+                MemberChange(key, [DELETE], before=dict(ms.fields), member_id=ms.id, reason="no longer declared")
+            )
+    return out
+
+
+# --- drift (full refresh) ----------------------------------------------------------------------
+
+
+def _refresh(
+    wg: Workgroup,
+    ws: WorkgroupState,
+    detail: Mapping[str, Any],
+    id_to_address: Mapping[str, str],
+    plan: Plan,
+) -> tuple[dict[str, Any], dict[str, MemberState]]:
+    """Compare the live detail with the state; record drift; return the live view as known."""
+    live = live_fields(detail, id_to_address)
+    # Only fields we set or declare count: what the server adds on its own is not drift.
+    keys = set(ws.fields) | set(wg.fields)
+    known_fields = {k: live[k] for k in keys if k in live}
+    for name in diff_fields(ws.fields, known_fields, keys):
+        plan.drift.append(Drift(wg.address, name, ws.fields.get(name), known_fields.get(name)))
+    if "Activities" not in detail:  # the server embeds no activities: trust the state for members
+        return known_fields, dict(ws.members)
+    known_members: dict[str, MemberState] = {}
+    by_id = {ms.id: key for key, ms in ws.members.items() if ms.id}
+    activities = live_members(detail, id_to_address)
+    for activity_id, fields in activities.items():
+        key = by_id.get(activity_id)
+        if key is None:
+            key = f"live:{activity_id}"
+            plan.drift.append(Drift(wg.address, f"member {key}", None, fields))
+        else:
+            recorded = ws.members[key].fields
+            for name in diff_fields(recorded, fields):
+                plan.drift.append(Drift(wg.address, f"member {key}.{name}", recorded.get(name), fields.get(name)))
+        known_members[key] = MemberState(id=activity_id, fields=fields)
+    for key, ms in ws.members.items():
+        if ms.id and ms.id not in activities:
+            plan.drift.append(Drift(wg.address, f"member {key}", ms.fields, None))
+    return known_fields, known_members
+
+
+def _accept_live(state: State, live_by_id: Mapping[str, LiveSummary], plan: Plan) -> None:
+    """refresh-only: turn every change into a no-op and record what the state will accept."""
+    drifted = {d.address for d in plan.drift}
+    for change in plan.changes:
+        ws = state.workgroups.get(change.address)
+        if ws is None or not ws.id:
+            change.actions, change.members = [NOOP], []
+            continue
+        if ws.id not in live_by_id:
+            plan.accept[change.address] = {"forget": True}
+        elif change.address in drifted:
+            plan.accept[change.address] = {
+                "fields": change.before or {},
+                "members": {
+                    m.key: {"id": m.member_id, "fields": m.before}
+                    for m in change.members
+                    if m.member_id and m.before is not None
+                },
+            }
+        change.actions = [NOOP]
+        change.members = [m for m in change.members if m.member_id]
+        for m in change.members:
+            m.actions = [NOOP]
+            m.after = m.before
+        change.after = change.before
+        change.changed = []
+    plan.changes = [c for c in plan.changes if c.workgroup_id]
+
+
+# --- cross-address steps ---------------------------------------------------------------------------
+
+
+def _apply_moves(desired: Desired, state: State, plan: Plan) -> None:
+    for moved in desired.moved:
+        if moved.old in state.workgroups and moved.new not in state.workgroups:
+            state.workgroups[moved.new] = state.workgroups.pop(moved.old)
+            plan.warnings.append(f"{moved.new}: moved from {moved.old} (state only, no API call)")
+        elif moved.old in state.workgroups and moved.new in state.workgroups:
+            plan.errors.append(f"moved: cannot move {moved.old} to {moved.new}: both are in the state")
+
+
+def _repoint_replacements(desired: Desired, plan: Plan) -> None:
+    """A replaced workgroup gets a new ID: everything that refers to it must be updated too."""
+    replaced = {c.address for c in plan.changes if c.is_replace}
+    if not replaced:
+        return
+    by_address = {c.address: c for c in plan.changes}
+    for wg in desired:
+        change = by_address[wg.address]
+        if CREATE in change.actions:
+            continue  # created (or re-created) with the new IDs anyway
+        ref_fields = [name for name, target in workgroup_refs(wg.fields) if target in replaced]
+        if ref_fields:
+            change.changed = sorted(set(change.changed) | set(ref_fields))
+            if change.actions == [NOOP]:
+                change.actions = [UPDATE]
+            change.reason = (change.reason + "; " if change.reason else "") + (
+                "re-point to the replaced " + ", ".join(sorted({t for _, t in workgroup_refs(wg.fields)} & replaced))
+            )
+        for mc in change.members:
+            m = next((m for m in wg.members if m.key == mc.key), None)
+            if m is None or mc.actions != [NOOP]:
+                continue
+            if any(target in replaced for _, target in member_refs(m.fields)):
+                mc.actions = [UPDATE]
+                mc.reason = "re-point to the replaced workgroup"
+
+
+def _plan_undeclared(
+    desired: Desired,
+    state: State,
+    live_by_id: Mapping[str, LiveSummary],
+    options: PlanOptions,
+    plan: Plan,
+) -> None:
+    for address, ws in sorted(state.workgroups.items()):
+        if address in desired.workgroups or not ws.id:
+            continue
+        gone = ws.id not in live_by_id
+        if ws.prevent_destroy:
+            plan.kept.append(f"{address} ({ws.id}): no longer declared, kept: prevent_destroy is set in the state")
+        elif not options.allow_delete:
+            note = "; it is already gone from the account" if gone else ""
+            plan.kept.append(
+                f"{address} ({ws.id}): no longer declared, kept (rerun with --allow-delete to delete it{note})"
+            )
+        else:
+            plan.changes.append(
+                ResourceChange(
+                    address=address,
+                    actions=[DELETE],
+                    workgroup_id=ws.id,
+                    before=dict(ws.fields),
+                    reason="already gone from the account: forget it" if gone else "no longer declared",
+                    members=[
+                        MemberChange(k, [DELETE], before=dict(m.fields), member_id=m.id, reason="workgroup deleted")
+                        for k, m in sorted(ws.members.items())
+                        if m.id and not gone
+                    ],
+                    depends_on=sorted(t for _, t in workgroup_refs(ws.fields)),
+                )
+            )
+
+
+def _check_threshold(state: State, options: PlanOptions, plan: Plan) -> None:
+    managed = sum(1 for ws in state.workgroups.values() if ws.id)
+    destroying = sum(1 for c in plan.changes if DELETE in c.actions and c.workgroup_id)
+    if managed < THRESHOLD_MIN_MANAGED or destroying == 0 or options.force:
+        return
+    share = 100.0 * destroying / managed
+    if share > options.destroy_threshold:
+        plan.errors.append(
+            f"this plan deletes or replaces {destroying} of {managed} managed workgroups ({share:.0f}%), "
+            f"more than the {options.destroy_threshold:g}% threshold; rerun with --force if that is intended"
+        )
