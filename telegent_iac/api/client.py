@@ -1,17 +1,112 @@
 """The one client for every Telegent call: tokens, pacing, retries and tolerant decoding.
 
-THIS FILE IS AN INTERFACE STUB: the signatures and docstrings are the contract; the bodies
-are being written (issue 3, item 4).
+See docs/api-client.md for the behaviour (token cache, pacing proof, retry table, decoding).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import random
+import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
+
+from telegent_iac import spec
+from telegent_iac.api import decode
+from telegent_iac.api.errors import ApiError, AuthError, ConfigError, NotFoundError
+from telegent_iac.api.pacing import RateLimiter
+from telegent_iac.api.retry import (
+    BACKOFF_BASE,
+    BACKOFF_CAP,
+    Outcome,
+    backoff,
+    classify_exception,
+    classify_status,
+    parse_retry_after,
+    request_not_sent,
+)
+from telegent_iac.api.tokens import TokenCache
 from telegent_iac.model import LiveSummary
 
 DEFAULT_API_URL = "https://api.telegent.com"
+DEFAULT_RATE_LIMIT = 50
+ENV_URL = "TELEGENT_API_URL"
+ENV_KEY = "TELEGENT_ACCOUNT_KEY"
+ENV_SECRET = "TELEGENT_ACCOUNT_SECRET"
+ENV_RATE_LIMIT = "TELEGENT_RATE_LIMIT"
+ENV_ACCOUNT_ID = "TELEGENT_ACCOUNT_ID"
+
+log = logging.getLogger("telegent_iac.api")
+
+OnRequest = Callable[[str, str, int | None, float], None]
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base_url: str) -> str:
+    """The normalised base URL (scheme://host[:port][/prefix], no trailing slash), or
+    ConfigError. Plain http is allowed only to a loopback host. A trailing `/v1.0` (the
+    spec's `servers` entry) is dropped because every path already starts with it."""
+    try:
+        parts = urlsplit(base_url.strip())
+        host = parts.hostname
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"API URL {base_url!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"API URL {base_url!r} must be an http(s) URL with a host")
+    if parts.username or parts.password:
+        raise ConfigError("API URL must not carry credentials; use TELEGENT_ACCOUNT_KEY/SECRET")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"API URL {base_url!r} must not have a query string or fragment")
+    if parts.scheme == "http" and not is_loopback(host):
+        raise ConfigError(
+            f"API URL {base_url!r} uses plain http to a non-loopback host; the account secret "
+            "and tokens would travel unencrypted. Use https (http is allowed only to "
+            "127.0.0.0/8, ::1 or localhost)."
+        )
+    path = parts.path.rstrip("/")
+    if path.lower().endswith("/v1.0"):
+        path = path[: -len("/v1.0")]
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    return f"{parts.scheme}://{netloc}{path}"
+
+
+@dataclass(frozen=True)
+class _Call:
+    method: str
+    path: str  # one of the spec constants; tokens are scoped to it
+    params: Mapping[str, str] | None = None
+    body: Mapping[str, Any] | None = None
+    repeatable: bool = True  # safe to send again after an ambiguous failure
+    auth: bool = True  # False only for the token request itself
+    delete: bool = False  # a 404 after an attempt that may have worked means success
+
+    @property
+    def mutating(self) -> bool:
+        """Whether the call changes the account (its failure may then be ambiguous)."""
+        return self.auth and self.method != "GET"
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
 
 
 class TelegentClient:
@@ -23,60 +118,290 @@ class TelegentClient:
         account_key: str,
         account_secret: str,
         *,
-        rate_limit: int = 50,  # requests per rolling minute, token requests included; 0 = off
+        rate_limit: int = DEFAULT_RATE_LIMIT,  # requests per rolling minute, tokens included; 0 = off
         timeout: float = 30.0,
         max_retries: int = 5,
         account_id: str | None = None,
-        on_request: Callable[[str, str, int | None, float], None] | None = None,
+        on_request: OnRequest | None = None,
+        max_throttle_retries: int = 20,
+        backoff_base: float = BACKOFF_BASE,
+        backoff_cap: float = BACKOFF_CAP,
+        rate_window: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
     ) -> None:
-        raise NotImplementedError
+        if not account_key or not account_secret:
+            raise ConfigError(f"account key and secret are required ({ENV_KEY}, {ENV_SECRET})")
+        if rate_limit < 0:
+            raise ConfigError("rate limit must be 0 (off) or a positive number of requests a minute")
+        self.base_url = check_base_url(base_url)
+        self._key = account_key
+        self._secret = account_secret
+        self.account_id = account_id or None
+        self.max_retries = max_retries
+        self.max_throttle_retries = max_throttle_retries
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._on_request = on_request
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.limiter = RateLimiter(rate_limit, rate_window)
+        self._tokens = TokenCache(self._fetch_token, clock=clock)
+        self._counts: Counter[str] = Counter()
+        self._counts_lock = threading.Lock()
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "telegent-iac"},
+            follow_redirects=False,  # a redirect could carry the bearer token elsewhere
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        )
+
+    def __repr__(self) -> str:  # never the secret or a token
+        return f"TelegentClient({self.base_url!r}, rate_limit={self.limiter.limit})"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> TelegentClient:
-        """TELEGENT_API_URL, TELEGENT_ACCOUNT_KEY, TELEGENT_ACCOUNT_SECRET, TELEGENT_RATE_LIMIT."""
-        raise NotImplementedError
+        """TELEGENT_API_URL (default DEFAULT_API_URL), TELEGENT_ACCOUNT_KEY,
+        TELEGENT_ACCOUNT_SECRET, TELEGENT_RATE_LIMIT (default 50, 0 = no pacing) and
+        TELEGENT_ACCOUNT_ID (optional). Keyword overrides win over the environment
+        (base_url, account_key, account_secret and any constructor keyword)."""
+        base_url = overrides.pop("base_url", None) or env.get(ENV_URL, "").strip() or DEFAULT_API_URL
+        key = overrides.pop("account_key", None) or env.get(ENV_KEY, "").strip()
+        secret = overrides.pop("account_secret", None) or env.get(ENV_SECRET, "")
+        missing = [name for name, value in ((ENV_KEY, key), (ENV_SECRET, secret)) if not value]
+        if missing:
+            raise ConfigError(
+                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; "
+                f"the client needs {ENV_KEY} and {ENV_SECRET} to get API tokens"
+            )
+        if "rate_limit" not in overrides:
+            raw = env.get(ENV_RATE_LIMIT, "").strip()
+            try:
+                overrides["rate_limit"] = int(raw) if raw else DEFAULT_RATE_LIMIT
+            except ValueError:
+                raise ConfigError(f"{ENV_RATE_LIMIT} must be a whole number of requests a minute, "
+                                  f"not {raw!r}") from None
+            if overrides["rate_limit"] < 0:
+                raise ConfigError(f"{ENV_RATE_LIMIT} must be 0 (off) or positive, not {raw!r}")
+        if "account_id" not in overrides:
+            overrides["account_id"] = env.get(ENV_ACCOUNT_ID, "").strip() or None
+        return cls(base_url, key, secret, **overrides)
 
     def close(self) -> None:
-        raise NotImplementedError
+        self._http.close()
+
+    def __enter__(self) -> TelegentClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def request_counts(self) -> dict[str, int]:
         """Requests sent so far, by endpoint path (token requests under the token path)."""
-        raise NotImplementedError
+        with self._counts_lock:
+            return dict(self._counts)
+
+    @property
+    def token_fetches(self) -> int:
+        return self._tokens.fetches
 
     # --- workgroups ---
     def list_workgroups(self) -> list[LiveSummary]:
-        raise NotImplementedError
+        path = spec.ACCOUNT_WORKGROUPS
+        return decode.decode_summaries(self._json(self._call(_Call("GET", path))), f"GET {path}")
 
     def get_workgroup(self, workgroup_id: str) -> dict[str, Any]:
         """Canonical fields of one workgroup, plus "Activities": a list of dicts each with
         "WorkgroupActivityId" and canonical member fields (empty when the server embeds none)."""
-        raise NotImplementedError
+        call = _Call("GET", spec.WORKGROUPS, params={"WorkgroupId": workgroup_id})
+        return decode.decode_workgroup(self._json(self._call(call)), workgroup_id, call.name)
 
     def create_workgroup(self, fields: Mapping[str, Any]) -> str:
         """POST /workgroups with `fields` (IDs already resolved); returns the WorkgroupId.
         Never retried once the request may have reached the server: raises
         ApiError(ambiguous=True) instead."""
-        raise NotImplementedError
+        return self._create(spec.WORKGROUPS, self._body(spec.WORKGROUPS, fields), "WorkgroupId")
 
     def update_workgroup(self, workgroup_id: str, fields: Mapping[str, Any]) -> None:
-        raise NotImplementedError
+        path = spec.WORKGROUP_UPDATE
+        body = self._body(path, fields, WorkgroupId=workgroup_id)
+        self._checked(_Call("POST", path, body=body))
 
     def delete_workgroup(self, workgroup_id: str) -> None:
-        raise NotImplementedError
+        # The spec's delete takes the ID in the query string and no body; the sandbox (like
+        # any ASP.NET model binder) would refuse a body it does not expect.
+        self._checked(_Call("POST", spec.WORKGROUP_DELETE, params={"WorkgroupId": workgroup_id},
+                            delete=True))
 
     # --- members (activities) ---
     def create_activity(self, workgroup_id: str, fields: Mapping[str, Any]) -> str:
-        raise NotImplementedError
+        body = self._body(spec.ACTIVITY, fields, WorkgroupId=workgroup_id)
+        return self._create(spec.ACTIVITY, body, "WorkgroupActivityId", "ActivityId")
 
     def update_activity(self, activity_id: str, fields: Mapping[str, Any]) -> None:
-        raise NotImplementedError
+        path = spec.ACTIVITY_UPDATE
+        self._checked(_Call("POST", path, body=self._body(path, fields, WorkgroupActivityId=activity_id)))
 
     def delete_activity(self, activity_id: str) -> None:
-        raise NotImplementedError
+        self._checked(_Call("POST", spec.ACTIVITY_DELETE, body={"WorkgroupActivityId": activity_id},
+                            delete=True))
 
     # --- schedules ---
     def create_schedule(self, fields: Mapping[str, Any]) -> str:
-        raise NotImplementedError
+        return self._create(spec.SCHEDULES, self._body(spec.SCHEDULES, fields), "ScheduleId")
 
     def list_schedules(self) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        """The account's schedules as sent, with "ScheduleId" and "Name" under their spec
+        spelling whatever case the server used."""
+        path = spec.ACCOUNT_SCHEDULES
+        out: list[dict[str, Any]] = []
+        for item in decode.items_of(self._json(self._call(_Call("GET", path))), f"GET {path}"):
+            entry = dict(item)
+            for name in ("ScheduleId", "Name"):
+                value = decode.opaque_id(item, name)
+                if value is not None:
+                    entry[name] = value
+            out.append(entry)
+        return out
+
+    # --- internals ---
+    def _body(self, path: str, fields: Mapping[str, Any], **ids: str) -> dict[str, Any]:
+        """Request body: the IDs, then the set fields (None = not set), plus AccountId when
+        configured and the endpoint's schema accepts it (a distributor acting for an account)."""
+        body: dict[str, Any] = dict(ids)
+        body.update({k: v for k, v in fields.items() if v is not None and k not in ids})
+        if self.account_id and "AccountId" not in body:
+            schema = spec.request_schema("POST", path) or {}
+            if "AccountId" in schema.get("properties", {}):
+                body["AccountId"] = self.account_id
+        return body
+
+    def _create(self, path: str, body: Mapping[str, Any], *id_names: str) -> str:
+        response = self._call(_Call("POST", path, body=body, repeatable=False))
+        return decode.decode_created_id(self._json(response), *id_names, endpoint=f"POST {path}")
+
+    def _checked(self, call: _Call) -> None:
+        """A call whose answer carries nothing but may still say Successful: false."""
+        response = self._call(call)
+        if response is not None:
+            decode.unwrap(self._json(response), call.name)
+
+    @staticmethod
+    def _json(response: httpx.Response | None) -> Any:
+        if response is None or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    def _fetch_token(self, path: str) -> tuple[str, object]:
+        body = {"AccountKey": self._key, "AccountSecret": self._secret, "ApiEndpoint": self.base_url + path}
+        response = self._call(_Call("POST", spec.TOKENS, body=body, auth=False))
+        assert response is not None
+        token, expiry, error = decode.decode_token(self._json(response), f"POST {spec.TOKENS}")
+        if token is None:
+            raise AuthError(f"token request for {path} refused: {error}", status=response.status_code,
+                            endpoint=f"POST {spec.TOKENS}")
+        return token, expiry
+
+    def _send_once(self, call: _Call, token: str | None) -> httpx.Response:
+        """One paced HTTP exchange; counts it, logs it and reports it to on_request."""
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        status: int | None = None
+        self.limiter.acquire()
+        started = time.perf_counter()
+        try:
+            with self._counts_lock:
+                self._counts[call.path] += 1
+            response = self._http.request(
+                call.method, self.base_url + call.path, params=call.params,
+                json=call.body, headers=headers,
+            )
+            status = response.status_code
+        finally:
+            # Stamped after the response completed (or failed): see pacing.py for why.
+            self.limiter.release()
+            elapsed = time.perf_counter() - started
+            log.debug("%s %s -> %s in %.3fs", call.method, call.path, status or "no response", elapsed)
+            if self._on_request is not None:
+                try:
+                    self._on_request(call.method, call.path, status, elapsed)
+                except Exception:  # a broken observer must not mask the request's own outcome
+                    log.exception("on_request callback failed")
+        return response
+
+    def _wait(self, seconds: float) -> None:
+        if seconds > 0:
+            self._sleep(seconds)
+
+    def _call(self, call: _Call) -> httpx.Response | None:
+        """Send `call` with its token, retrying what may be retried; the 2xx response, or
+        None for a delete whose earlier attempt evidently worked (404 afterwards)."""
+        retries = 0  # transient failures retried
+        throttled = 0  # 429s waited out
+        refreshed = False
+        maybe_done = False  # an earlier attempt may have taken effect
+        while True:
+            token = self._tokens.get(call.path) if call.auth else None
+            try:
+                response = self._send_once(call, token)
+            except httpx.TransportError as exc:
+                outcome = classify_exception(exc, repeatable=call.repeatable)
+                sent = not request_not_sent(exc)
+                what = f"no response ({type(exc).__name__})"
+                if outcome is Outcome.AMBIGUOUS:
+                    raise ApiError(f"{what}; the request may have taken effect",
+                                   endpoint=call.name, ambiguous=True) from None
+                maybe_done = maybe_done or sent
+                if retries < self.max_retries:
+                    self._wait(self._backoff(retries))
+                    retries += 1
+                    continue
+                raise ApiError(f"{what} after {retries + 1} attempts", endpoint=call.name,
+                               ambiguous=maybe_done and call.mutating) from None
+
+            status = response.status_code
+            if 200 <= status < 300:
+                return response
+            message = decode.error_message(response.text, status)
+            if status in (401, 403):
+                if call.auth and not refreshed and token is not None:
+                    # Expired or refused token: a 401/403 means nothing happened, so even a
+                    # create may be sent again with a fresh token - once.
+                    self._tokens.invalidate(call.path, token)
+                    refreshed = True
+                    continue
+                raise AuthError(message, status=status, endpoint=call.name)
+            if status == 404:
+                if call.delete and maybe_done:
+                    log.debug("%s: 404 after an attempt that may have worked: deleted", call.name)
+                    return None
+                raise NotFoundError(message, status=status, endpoint=call.name)
+            if status == 429:
+                if throttled < self.max_throttle_retries:
+                    wait = parse_retry_after(response.headers.get("Retry-After"))
+                    self._wait(self._backoff(throttled) if wait is None else wait)
+                    throttled += 1
+                    continue
+                raise ApiError(f"{message} (still rate limited after {throttled} waits)",
+                               status=status, endpoint=call.name, ambiguous=maybe_done and call.mutating)
+            outcome = classify_status(status, repeatable=call.repeatable)
+            if outcome is Outcome.AMBIGUOUS:
+                raise ApiError(f"{message}; the request may have taken effect", status=status,
+                               endpoint=call.name, ambiguous=True)
+            if outcome is Outcome.RETRY:
+                maybe_done = True
+                if retries < self.max_retries:
+                    self._wait(self._backoff(retries))
+                    retries += 1
+                    continue
+                raise ApiError(f"{message} (after {retries + 1} attempts)", status=status,
+                               endpoint=call.name, ambiguous=call.mutating)
+            raise ApiError(message, status=status, endpoint=call.name)
+
+    def _backoff(self, attempt: int) -> float:
+        return backoff(attempt, base=self._backoff_base, cap=self._backoff_cap, rng=self._rng)
