@@ -61,17 +61,17 @@ class RateLimiter:
         while self._stamps and self._stamps[0] <= horizon:
             self._stamps.popleft()
 
-    def _delay(self) -> float | None:
-        """Under the lock: take a slot and return 0.0, or return how long to wait
-        (None: until some in-flight request completes)."""
+    def _try_take(self) -> tuple[bool, float | None]:
+        """Under the lock: (True, 0) after taking a slot, else (False, how long to wait;
+        None meaning until some in-flight request completes)."""
         now = self._clock()
         self._expire(now)
         if self._in_flight + len(self._stamps) < self.limit:
             self._in_flight += 1
-            return 0.0
+            return True, 0.0
         if self._stamps:
-            return max(self._stamps[0] + self.window + self.margin - now, 0.0)
-        return None
+            return False, max(self._stamps[0] + self.window + self.margin - now, 1e-6)
+        return False, None
 
     def acquire(self) -> None:
         """Block until a request may be sent; the caller must call `release()` once after its
@@ -81,15 +81,15 @@ class RateLimiter:
         started = self._clock()
         while True:
             with self._cond:
-                delay = self._delay()
-                if delay == 0.0:
+                taken, delay = self._try_take()
+                if taken:
                     self.waited += self._clock() - started
                     return
                 if self._sleep is None:
                     # A release notifies; otherwise wake when the oldest stamp ages out.
                     self._cond.wait(delay)
                     continue
-            self._sleep(self._poll if delay is None else max(delay, 1e-6))
+            self._sleep(self._poll if delay is None else delay)
 
     def release(self) -> None:
         """Stamp one in-flight slot with the time its response completed (or failed)."""
