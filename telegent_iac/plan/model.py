@@ -105,6 +105,10 @@ class Plan:
     format_version: str = PLAN_FORMAT_VERSION
     # refresh-only: the live values to accept into the state, per address
     accept: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # `moved:` renames carried out in the state: [{"from": old, "to": new}]
+    moves: list[dict[str, str]] = field(default_factory=list)
+    # interrupted creates found in the state and how they were resolved (words)
+    resolved: list[str] = field(default_factory=list)
 
     # --- counts ---------------------------------------------------------------------------
     def count(self, kind: str) -> int:
@@ -128,7 +132,7 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return any(not c.is_noop for c in self.changes) or bool(self.accept)
+        return any(not c.is_noop for c in self.changes) or bool(self.accept) or bool(self.moves)
 
     @property
     def has_destroys(self) -> bool:

@@ -376,7 +376,7 @@ def _apply_moves(desired: Desired, state: State, plan: Plan) -> None:
     for moved in desired.moved:
         if moved.old in state.workgroups and moved.new not in state.workgroups:
             state.workgroups[moved.new] = state.workgroups.pop(moved.old)
-            plan.warnings.append(f"{moved.new}: moved from {moved.old} (state only, no API call)")
+            plan.moves.append({"from": moved.old, "to": moved.new})
         elif moved.old in state.workgroups and moved.new in state.workgroups:
             plan.errors.append(f"moved: cannot move {moved.old} to {moved.new}: both are in the state")
 

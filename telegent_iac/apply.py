@@ -1,0 +1,524 @@
+"""Carrying out a plan: the needed calls in dependency order, the state written after each.
+
+Guarantees (DESIGN principle 5):
+  - before every create POST a pending record is written durably; the returned ID replaces
+    it in one atomic state write;
+  - an ambiguous create (sent, no answer) is resolved against the live account before it is
+    tried again, so it never makes a duplicate;
+  - on a failed call nothing new starts, what succeeded is kept, and the error names the
+    address and the API's message;
+  - a stop request (first Ctrl-C) lets in-flight calls finish and record, and starts nothing new.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from telegent_iac import spec
+from telegent_iac.api.errors import ApiError, NotFoundError
+from telegent_iac.model import member_refs, workgroup_refs
+from telegent_iac.plan.model import CREATE, DELETE, IMPORT, NOOP, UPDATE, MemberChange, Plan, ResourceChange
+from telegent_iac.plan.pending import (
+    ADOPTED,
+    AMBIGUOUS,
+    Resolution,
+    adopt_workgroup,
+    resolve_member,
+    resolve_workgroup,
+)
+from telegent_iac.state.model import MemberState, PendingCreate, State, WorkgroupState, utc_now
+from telegent_iac.state.store import StateStore
+
+T = TypeVar("T")
+
+# How often an ambiguous create is re-checked and, if it certainly did not happen, tried again.
+MAX_CREATE_ATTEMPTS = 4
+
+
+class Client(Protocol):
+    """The part of api.client.TelegentClient that apply uses."""
+
+    def list_workgroups(self) -> Any: ...
+    def get_workgroup(self, workgroup_id: str) -> dict[str, Any]: ...
+    def create_workgroup(self, fields: Mapping[str, Any]) -> str: ...
+    def update_workgroup(self, workgroup_id: str, fields: Mapping[str, Any]) -> None: ...
+    def delete_workgroup(self, workgroup_id: str) -> None: ...
+    def create_activity(self, workgroup_id: str, fields: Mapping[str, Any]) -> str: ...
+    def update_activity(self, activity_id: str, fields: Mapping[str, Any]) -> None: ...
+    def delete_activity(self, activity_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Event:
+    """Progress of an apply, for the text progress lines and the `apply --json` stream."""
+
+    kind: str  # "start" | "done" | "error" | "skipped" | "note"
+    step: str  # e.g. "create", "update", "member create"
+    address: str
+    member: str | None = None
+    resource_id: str | None = None
+    message: str = ""
+    seconds: float = 0.0
+    completed: int = 0
+    total: int = 0
+
+
+@dataclass
+class ApplyResult:
+    added: int = 0
+    changed: int = 0
+    destroyed: int = 0
+    imported: int = 0
+    errors: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.interrupted
+
+
+class StepFailed(Exception):
+    pass
+
+
+@dataclass
+class Step:
+    id: str
+    label: str  # "create", "update", "delete", "member create", ...
+    address: str
+    run: Callable[[], str | None]  # returns the resulting ID, if any
+    member: str | None = None
+    deps: set[str] = field(default_factory=set)
+    counts_as: str | None = None  # "added" | "changed" | "destroyed" | "imported"
+
+
+class StateWriter:
+    """Serialises state mutations and writes; concurrent callers share one write (group
+    commit), and none returns before its own mutation is durable."""
+
+    def __init__(self, store: StateStore, state: State) -> None:
+        self.store, self.state = store, state
+        self._mutate = threading.Lock()
+        self._write = threading.Lock()
+        self._generation = 0
+        self._written = 0
+
+    def commit(self, mutate: Callable[[State], T]) -> T:
+        with self._mutate:
+            result = mutate(self.state)
+            self._generation += 1
+            mine = self._generation
+        with self._write:
+            if self._written >= mine:
+                return result
+            with self._mutate:
+                self.store.write(self.state)
+                self._written = self._generation
+        return result
+
+
+def _empty_value(name: str, schema: Mapping[str, Mapping[str, Any]]) -> Any:
+    """How a field removed from the YAML is cleared through a partial update."""
+    return False if schema.get(name, {}).get("type") == "boolean" else ""
+
+
+class Applier:
+    def __init__(
+        self,
+        plan: Plan,
+        state: State,
+        store: StateStore,
+        client: Client,
+        *,
+        parallelism: int = 4,
+        on_event: Callable[[Event], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.plan = plan
+        self.writer = StateWriter(store, state)
+        self.state = state
+        self.client = client
+        self.parallelism = max(1, parallelism)
+        self.on_event = on_event or (lambda e: None)
+        self.stop = stop or threading.Event()
+        self.result = ApplyResult()
+        self._live_lock = threading.Lock()
+        self._completed = 0
+        self._total = 0
+        self._creating = {c.address for c in plan.changes if CREATE in c.actions}
+
+    # --- ID resolution ------------------------------------------------------------------------
+
+    def _id_of(self, address: str) -> str:
+        ws = self.state.workgroups.get(address)
+        if ws is None or not ws.id:
+            raise StepFailed(f"{address} has no WorkgroupId yet (its create did not complete)")
+        return ws.id
+
+    def _resolve_refs(self, fields: Mapping[str, Any], member: bool) -> dict[str, Any]:
+        out = dict(fields)
+        for name, target in member_refs(fields) if member else workgroup_refs(fields):
+            out[name] = self._id_of(target)
+        return out
+
+    # --- steps ----------------------------------------------------------------------------------
+
+    def build_steps(self) -> list[Step]:
+        steps: list[Step] = []
+        creating = {c.address for c in self.plan.changes if CREATE in c.actions}
+        importing = {c.address for c in self.plan.changes if IMPORT in c.actions}
+
+        def ready(address: str) -> set[str]:
+            if address in creating:
+                return {f"create:{address}"}
+            if address in importing:
+                return {f"import:{address}"}
+            return set()
+
+        repoint_steps: dict[str, set[str]] = {}  # replaced address -> steps that re-point to it
+        replaced = {c.address for c in self.plan.changes if c.is_replace}
+        deleting = {c.address: c for c in self.plan.changes if c.actions == [DELETE] and c.before is not None}
+
+        for change in self.plan.changes:
+            a = change.address
+            base: set[str] = set()
+            if IMPORT in change.actions:
+                steps.append(Step(f"import:{a}", "import", a, self._import_step(change), counts_as="imported"))
+                base = {f"import:{a}"}
+            if CREATE in change.actions:
+                deps = set().union(*(ready(r) for r in change.depends_on if r != a))
+                steps.append(
+                    Step(f"create:{a}", "create", a, self._create_step(change), deps=deps, counts_as="added")
+                )
+                base = {f"create:{a}"}
+            elif UPDATE in change.actions and change.changed:
+                refs = {t for _, t in workgroup_refs(change.after or {})}
+                deps = base.union(*(ready(r) for r in refs if r != a))
+                steps.append(
+                    Step(f"update:{a}", "update", a, self._update_step(change), deps=deps, counts_as="changed")
+                )
+                for target in refs & replaced:
+                    repoint_steps.setdefault(target, set()).add(f"update:{a}")
+            if change.actions == [DELETE] and a in deleting:
+                member_deletes = {f"member-delete:{a}:{m.key}" for m in change.members}
+                # Workgroups (being deleted) that refer to this one go first.
+                referrers = {
+                    f"delete:{o}"
+                    for o, oc in deleting.items()
+                    if o != a and a in {t for _, t in workgroup_refs(oc.before or {})}
+                }
+                steps.append(
+                    Step(
+                        f"delete:{a}", "delete", a, self._delete_step(change),
+                        deps=member_deletes | referrers, counts_as="destroyed",
+                    )
+                )
+            for old_id in change.deposed:
+                steps.append(Step(f"deposed:{a}:{old_id}", "delete old", a, self._deposed_step(a, old_id),
+                                  counts_as="destroyed"))
+            for mc in change.members:
+                if mc.actions == [NOOP]:
+                    continue
+                refs = {t for _, t in member_refs(mc.after or {})}
+                deps = base.union(*(ready(r) for r in refs if r != a))
+                if a in refs and CREATE in change.actions:
+                    deps.add(f"create:{a}")
+                step_id = f"member-{mc.actions[0]}:{a}:{mc.key}"
+                steps.append(Step(step_id, f"member {mc.actions[0]}", a, self._member_step(change, mc),
+                                  member=mc.key, deps=deps))
+                for target in refs & replaced:
+                    repoint_steps.setdefault(target, set()).add(step_id)
+        # The old object of a replacement is deleted only once nothing points at it any more.
+        for change in self.plan.changes:
+            if change.is_replace:
+                deps = {f"create:{change.address}"} | repoint_steps.get(change.address, set())
+                steps.append(
+                    Step(f"replace-delete:{change.address}", "delete old", change.address,
+                         self._replaced_delete_step(change.address), deps=deps, counts_as="destroyed")
+                )
+        known = {s.id for s in steps}
+        for s in steps:
+            s.deps &= known
+        return steps
+
+    def _create_step(self, change: ResourceChange) -> Callable[[], str | None]:
+        def run() -> str | None:
+            desired = dict(change.after or {})
+            pending = PendingCreate(desired["Name"], desired["Type"], utc_now(), desired)
+
+            def record_intent(state: State) -> None:
+                ws = state.workgroups.setdefault(change.address, WorkgroupState())
+                ws.pending_create = pending
+                ws.prevent_destroy = change.prevent_destroy
+                if ws.id and not change.is_replace:
+                    ws.id, ws.members = None, {}  # deleted outside: the old ID is gone for good
+
+            self.writer.commit(record_intent)
+            body = self._resolve_refs(desired, member=False)
+            for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
+                try:
+                    new_id = self.client.create_workgroup(body)
+                except ApiError as exc:
+                    if not exc.ambiguous:
+                        self.writer.commit(lambda s: setattr(s.workgroups[change.address], "pending_create", None))
+                        raise
+                    outcome = self._recheck_create(change.address)
+                    if outcome is not None:
+                        return outcome
+                    if attempt == MAX_CREATE_ATTEMPTS:
+                        raise
+                    self._note(change.address, f"create did not happen ({exc}); trying again")
+                    self.writer.commit(lambda s: setattr(s.workgroups[change.address], "pending_create", pending))
+                    continue
+                self._record_created(change.address, new_id)
+                return new_id
+            return None
+
+        return run
+
+    def _record_created(self, address: str, new_id: str) -> None:
+        self.writer.commit(lambda s: adopt_workgroup(s.workgroups[address], new_id))
+
+    def _recheck_create(self, address: str) -> str | None:
+        """After an ambiguous create: adopt the workgroup if it exists, else clear the intent."""
+        with self._live_lock:
+            live = self.client.list_workgroups()
+        resolution = self.writer.commit(lambda s: resolve_workgroup(s, address, live))
+        if resolution.outcome == ADOPTED:
+            self._note(address, resolution.describe())
+            return str(resolution.resource_id)
+        if resolution.outcome == AMBIGUOUS:
+            raise StepFailed(resolution.message)
+        return None
+
+    def _update_step(self, change: ResourceChange) -> Callable[[], str | None]:
+        def run() -> str | None:
+            after = change.after or {}
+            schema = spec.workgroup_fields()
+            fields = {n: after[n] if n in after else _empty_value(n, schema) for n in change.changed}
+            body = self._resolve_refs({**fields, **{k: after[k] for k in ("OffHoursType", "OnHoursType")
+                                                    if k in after and k in fields}}, member=False)
+            body = {k: v for k, v in body.items() if k in fields}
+            workgroup_id = self._id_of(change.address)
+            self.client.update_workgroup(workgroup_id, body)
+
+            def record(state: State) -> None:
+                ws = state.workgroups[change.address]
+                ws.fields = dict(after)
+                ws.prevent_destroy = change.prevent_destroy
+
+            self.writer.commit(record)
+            return workgroup_id
+
+        return run
+
+    def _delete_step(self, change: ResourceChange) -> Callable[[], str | None]:
+        def run() -> str | None:
+            workgroup_id = change.workgroup_id
+            gone = change.reason.startswith("already gone")
+            if workgroup_id and not gone:
+                with contextlib.suppress(NotFoundError):  # already deleted: the goal is reached
+                    self.client.delete_workgroup(workgroup_id)
+            self.writer.commit(lambda s: s.workgroups.pop(change.address, None))
+            return workgroup_id
+
+        return run
+
+    def _deposed_step(self, address: str, old_id: str) -> Callable[[], str | None]:
+        def run() -> str | None:
+            with contextlib.suppress(NotFoundError):
+                self.client.delete_workgroup(old_id)
+            self.writer.commit(lambda s: s.workgroups[address].deposed.remove(old_id))
+            return old_id
+
+        return run
+
+    def _replaced_delete_step(self, address: str) -> Callable[[], str | None]:
+        def run() -> str | None:
+            deposed = list(self.state.workgroups[address].deposed)
+            for old_id in deposed:
+                self._deposed_step(address, old_id)()
+            return deposed[0] if deposed else None
+
+        return run
+
+    def _import_step(self, change: ResourceChange) -> Callable[[], str | None]:
+        def run() -> str | None:
+            assert change.import_id is not None
+
+            def record(state: State) -> None:
+                ws = WorkgroupState(id=change.import_id, fields=dict(change.before or {}),
+                                    prevent_destroy=change.prevent_destroy)
+                for mc in change.members:
+                    if mc.member_id and mc.before is not None:
+                        ws.members[mc.key] = MemberState(id=mc.member_id, fields=dict(mc.before))
+                state.workgroups[change.address] = ws
+
+            self.writer.commit(record)
+            return change.import_id
+
+        return run
+
+    def _member_step(self, change: ResourceChange, mc: MemberChange) -> Callable[[], str | None]:
+        a, action = change.address, mc.actions[0]
+
+        def run() -> str | None:
+            if action == DELETE:
+                ws = self.state.workgroups.get(a)
+                member_id = mc.member_id
+                if member_id:
+                    with contextlib.suppress(NotFoundError):
+                        self.client.delete_activity(member_id)
+                if ws is not None:
+                    self.writer.commit(lambda s: s.workgroups[a].members.pop(mc.key, None))
+                return member_id
+            after = dict(mc.after or {})
+            body = self._resolve_refs(after, member=True)
+            if action == UPDATE:
+                ws = self.state.workgroups[a]
+                member_id = ws.members[mc.key].id if mc.key in ws.members else mc.member_id
+                assert member_id
+                self.client.update_activity(member_id, body)
+                self.writer.commit(lambda s: setattr(s.workgroups[a].members[mc.key], "fields", after))
+                return member_id
+            return self._create_member(a, mc.key, after, body)
+
+        return run
+
+    def _create_member(self, address: str, key: str, after: dict[str, Any], body: dict[str, Any]) -> str | None:
+        pending = PendingCreate(key, str(after.get("Type", "")), utc_now(), after)
+
+        def record_intent(state: State) -> None:
+            state.workgroups[address].members[key] = MemberState(pending_create=pending)
+
+        self.writer.commit(record_intent)
+        workgroup_id = self._id_of(address)
+        for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
+            try:
+                member_id = self.client.create_activity(workgroup_id, body)
+            except ApiError as exc:
+                if not exc.ambiguous:
+                    self.writer.commit(lambda s: s.workgroups[address].members.pop(key, None))
+                    raise
+                resolution = self._recheck_member(address, key, workgroup_id)
+                if resolution.outcome == ADOPTED:
+                    return str(resolution.resource_id)
+                if resolution.outcome == AMBIGUOUS or attempt == MAX_CREATE_ATTEMPTS:
+                    raise StepFailed(resolution.message or str(exc)) from exc
+                self.writer.commit(record_intent)
+                continue
+
+            def record(state: State, new_id: str = member_id) -> None:
+                ms = state.workgroups[address].members[key]
+                ms.id, ms.fields, ms.pending_create = new_id, after, None
+
+            self.writer.commit(record)
+            return member_id
+        return None
+
+    def _recheck_member(self, address: str, key: str, workgroup_id: str) -> Resolution:
+        detail = self.client.get_workgroup(workgroup_id)
+        return self.writer.commit(lambda s: resolve_member(s, address, key, detail))
+
+    def _note(self, address: str, message: str) -> None:
+        self.on_event(Event("note", "note", address, message=message))
+
+    # --- execution ------------------------------------------------------------------------------
+
+    def run(self) -> ApplyResult:
+        self._prepare_state()
+        steps = self.build_steps()
+        self._total = len(steps)
+        by_id = {s.id: s for s in steps}
+        waiting_on = {s.id: set(s.deps) for s in steps}
+        dependents: dict[str, list[str]] = {s.id: [] for s in steps}
+        for s in steps:
+            for d in s.deps:
+                dependents[d].append(s.id)
+        ready = [s.id for s in steps if not waiting_on[s.id]]
+        failed: set[str] = set()
+        changed_addresses: set[str] = set()
+        running: dict[Future[tuple[str | None, float]], Step] = {}
+        with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
+            while ready or running:
+                while ready and len(running) < self.parallelism and not self.result.errors and not self.stop.is_set():
+                    step = by_id[ready.pop(0)]
+                    self.on_event(Event("start", step.label, step.address, step.member,
+                                        completed=self._completed, total=self._total))
+                    running[pool.submit(self._timed, step)] = step
+                if not running:
+                    break
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED, timeout=0.5)
+                for future in done:
+                    step = running.pop(future)
+                    self._completed += 1
+                    try:
+                        resource_id, seconds = future.result()
+                    except (ApiError, StepFailed, OSError) as exc:
+                        failed.add(step.id)
+                        what = step.address + (f" member {step.member}" if step.member else "")
+                        message = f"{what}: {step.label} failed: {exc}"
+                        self.result.errors.append(message)
+                        self.on_event(Event("error", step.label, step.address, step.member, message=str(exc),
+                                            completed=self._completed, total=self._total))
+                        continue
+                    self._count(step, changed_addresses)
+                    self.on_event(Event("done", step.label, step.address, step.member, resource_id,
+                                        seconds=seconds, completed=self._completed, total=self._total))
+                    for d in dependents[step.id]:
+                        waiting_on[d].discard(step.id)
+                        if not waiting_on[d]:
+                            ready.append(d)
+        if self.stop.is_set() and (ready or any(waiting_on[s] for s in waiting_on)):
+            self.result.interrupted = True
+        return self.result
+
+    def _timed(self, step: Step) -> tuple[str | None, float]:
+        started = time.monotonic()
+        resource_id = step.run()
+        return resource_id, time.monotonic() - started
+
+    def _count(self, step: Step, changed_addresses: set[str]) -> None:
+        if step.counts_as == "added":
+            self.result.added += 1
+        elif step.counts_as == "destroyed":
+            self.result.destroyed += 1
+        elif step.counts_as == "imported":
+            self.result.imported += 1
+        elif step.address not in changed_addresses and step.address not in self._creating:
+            # An update and its member changes count as one changed workgroup.
+            changed_addresses.add(step.address)
+            self.result.changed += 1
+
+    def _prepare_state(self) -> None:
+        """State-only effects that need no call: moves, prevent_destroy, refresh-only accepts."""
+
+        def mutate(state: State) -> None:
+            for move in self.plan.moves:
+                if move["from"] in state.workgroups and move["to"] not in state.workgroups:
+                    state.workgroups[move["to"]] = state.workgroups.pop(move["from"])
+            for change in self.plan.changes:
+                ws = state.workgroups.get(change.address)
+                if ws is not None and CREATE not in change.actions and DELETE not in change.actions:
+                    ws.prevent_destroy = change.prevent_destroy
+            for address, accepted in self.plan.accept.items():
+                if accepted.get("forget"):
+                    state.workgroups.pop(address, None)
+                    continue
+                ws = state.workgroups[address]
+                ws.fields = dict(accepted.get("fields", {}))
+                ws.members = {
+                    k: MemberState(id=m["id"], fields=dict(m["fields"])) for k, m in accepted.get("members", {}).items()
+                }
+
+        before = self.state.to_dict()
+        mutate_copy = State.from_dict(before)
+        mutate(mutate_copy)
+        if mutate_copy.to_dict() != before:
+            self.writer.commit(mutate)

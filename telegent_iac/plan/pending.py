@@ -1,0 +1,137 @@
+"""Resolving pending creates: intents recorded before a create POST whose outcome is unknown.
+
+A create is not idempotent. When its response was lost (or the process died between the
+POST and recording the ID), the live account is the only witness: a workgroup matching the
+pending one (Name and Type, not already known to the state) is adopted; if none matches the
+create certainly did not happen and the record is cleared so the address is created again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from telegent_iac.model import LiveSummary, type_matches
+from telegent_iac.plan.planner import live_members
+from telegent_iac.state.model import State, WorkgroupState
+
+ADOPTED = "adopted"
+NOT_CREATED = "not-created"
+AMBIGUOUS = "ambiguous"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    address: str
+    member: str | None  # member key, or None for the workgroup itself
+    outcome: str  # ADOPTED | NOT_CREATED | AMBIGUOUS
+    resource_id: str | None = None
+    message: str = ""
+
+    def describe(self) -> str:
+        what = self.address if self.member is None else f"{self.address} member {self.member}"
+        if self.outcome == ADOPTED:
+            return f"{what}: an interrupted create had succeeded; adopted {self.resource_id}"
+        if self.outcome == NOT_CREATED:
+            return f"{what}: an interrupted create had not happened; it will be created"
+        return f"{what}: {self.message}"
+
+
+def adopt_workgroup(ws: WorkgroupState, new_id: str) -> None:
+    """Record a created workgroup's ID in place of its pending record (a replacement's old
+    ID becomes deposed, so it is deleted later rather than lost)."""
+    pending = ws.pending_create
+    assert pending is not None
+    if ws.id and ws.id != new_id:
+        ws.deposed.append(ws.id)
+        ws.members = {}  # the old workgroup's activities go with it
+    ws.id = new_id
+    ws.fields = dict(pending.fields)
+    ws.pending_create = None
+
+
+def resolve_workgroup(
+    state: State, address: str, live: Sequence[LiveSummary]
+) -> Resolution:
+    ws = state.workgroups[address]
+    pending = ws.pending_create
+    assert pending is not None
+    known = {w.id for w in state.workgroups.values() if w.id} | {
+        i for w in state.workgroups.values() for i in w.deposed
+    }
+    matches = [
+        s for s in live if s.workgroup_id not in known and s.name == pending.name and type_matches(pending.type, s.type)
+    ]
+    if len(matches) == 1:
+        adopt_workgroup(ws, matches[0].workgroup_id)
+        return Resolution(address, None, ADOPTED, matches[0].workgroup_id)
+    if not matches:
+        ws.pending_create = None
+        return Resolution(address, None, NOT_CREATED)
+    ids = ", ".join(s.workgroup_id for s in matches)
+    return Resolution(
+        address,
+        None,
+        AMBIGUOUS,
+        message=(
+            f"an interrupted create left {len(matches)} workgroups named {pending.name!r} ({ids}); "
+            f"adopt the right one with `telegent-iac import {address} ID` and delete the others"
+        ),
+    )
+
+
+def resolve_member(
+    state: State, address: str, key: str, detail: Mapping[str, Any] | None
+) -> Resolution:
+    ws = state.workgroups[address]
+    ms = ws.members[key]
+    pending = ms.pending_create
+    assert pending is not None
+    if detail is None or not ws.id:
+        ms.pending_create = None
+        if ms.id is None:
+            del ws.members[key]
+        return Resolution(address, key, NOT_CREATED)
+    if "Activities" not in detail:
+        return Resolution(
+            address, key, AMBIGUOUS,
+            message="an interrupted member create cannot be checked: the account does not list activities",
+        )
+    id_to_address = {w.id: a for a, w in state.workgroups.items() if w.id}
+    known = {m.id for m in ws.members.values() if m.id}
+    matches = [
+        activity_id
+        for activity_id, fields in live_members(detail, id_to_address).items()
+        if activity_id not in known and all(fields.get(k) == v for k, v in pending.fields.items())
+    ]
+    if matches:
+        ms.id, ms.fields, ms.pending_create = matches[0], dict(pending.fields), None
+        return Resolution(address, key, ADOPTED, matches[0])
+    ms.pending_create = None
+    del ws.members[key]
+    return Resolution(address, key, NOT_CREATED)
+
+
+def resolve_all(
+    state: State,
+    live: Sequence[LiveSummary],
+    detail: Callable[[str], Mapping[str, Any] | None],
+) -> list[Resolution]:
+    """Resolve every pending record in `state` (mutated). `detail(id)` reads one workgroup."""
+    out: list[Resolution] = []
+    pending = state.pending()
+    for address, key in pending:
+        if key is None:
+            out.append(resolve_workgroup(state, address, live))
+    details: dict[str, Mapping[str, Any] | None] = {}
+    for address, key in pending:
+        if key is None or address not in state.workgroups:
+            continue
+        ws = state.workgroups[address]
+        if key not in ws.members or ws.members[key].pending_create is None:
+            continue
+        if ws.id and ws.id not in details:
+            details[ws.id] = detail(ws.id) if any(s.workgroup_id == ws.id for s in live) else None
+        out.append(resolve_member(state, address, key, details.get(ws.id) if ws.id else None))
+    return out
