@@ -1,0 +1,1 @@
+"""Views of a Plan: text for people, JSON for machines, Markdown for pull requests."""

@@ -1,0 +1,78 @@
+"""What every view of a plan shares: value formatting and the order of sections."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from telegent_iac.plan.model import MemberChange, Plan, ResourceChange
+
+# Grouping order of the per-address summary: what matters most to a reviewer first.
+KIND_ORDER = ("delete", "replace", "import", "create", "update", "read", "no-op")
+SYMBOLS = {
+    "create": "+",
+    "update": "~",
+    "delete": "-",
+    "replace": "-/+",
+    "import": "<=",
+    "read": "<=",
+    "no-op": " ",
+}
+HEADLINES = {
+    "create": "will be created",
+    "update": "will be updated in-place",
+    "delete": "will be destroyed",
+    "replace": "must be replaced",
+    "import": "will be imported",
+    "read": "will be adopted",
+    "no-op": "is unchanged",
+}
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "(unset)"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def grouped(plan: Plan) -> list[tuple[str, list[ResourceChange]]]:
+    out = []
+    for kind in KIND_ORDER:
+        items = [c for c in plan.changes if c.kind == kind and kind != "no-op"]
+        if items:
+            out.append((kind, items))
+    return out
+
+
+def member_kind(mc: MemberChange) -> str:
+    return mc.actions[0]
+
+
+def field_lines(change: ResourceChange) -> list[tuple[str, str, Any, Any]]:
+    """(symbol, field, before, after) for each field worth showing."""
+    before, after = change.before or {}, change.after or {}
+    kind = change.kind
+    rows: list[tuple[str, str, Any, Any]] = []
+    if kind == "create":
+        return [("+", n, None, after[n]) for n in sorted(after)]
+    if kind == "delete":
+        return [("-", n, before[n], None) for n in sorted(before)]
+    for n in change.changed:
+        if n not in after:
+            rows.append(("-", n, before.get(n), None))
+        elif n not in before:
+            rows.append(("+", n, None, after[n]))
+        else:
+            rows.append(("~", n, before.get(n), after.get(n)))
+    return rows
+
+
+def member_lines(mc: MemberChange) -> list[tuple[str, str, Any, Any]]:
+    before, after = mc.before or {}, mc.after or {}
+    action = member_kind(mc)
+    if action == "create":
+        return [("+", n, None, after[n]) for n in sorted(after)]
+    if action == "delete":
+        return [("-", n, before[n], None) for n in sorted(before)]
+    names = sorted(n for n in set(before) | set(after) if before.get(n) != after.get(n))
+    return [("~", n, before.get(n), after.get(n)) for n in names]
