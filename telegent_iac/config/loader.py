@@ -1,0 +1,647 @@
+"""Load config files into the Desired model, collecting every problem of every file."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import re
+import zoneinfo
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from telegent_iac import model
+from telegent_iac.config import schema as config_schema
+from telegent_iac.config.interpolate import VAR_NAME, Interpolation
+from telegent_iac.config.yamlfile import Document, PathKey, parse, read_text
+from telegent_iac.model import Desired, ImportEntry, Member, MovedEntry, Position, Workgroup
+from telegent_iac.problems import Problem, UserError
+
+YAML_SUFFIXES = (".yaml", ".yml")
+VAR_FILE_SUFFIXES = (".vars.yaml", ".vars.yml")  # skipped when a directory is loaded
+_ADDRESS_WORDS = config_schema.PATTERN_WORDS[config_schema.ADDRESS_PATTERN]
+_INT_TEXT = re.compile(r"^[-+]?\d+$")
+
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "empty",
+}
+
+
+@cache
+def known_time_zones() -> frozenset[str]:
+    """IANA zones this machine knows; empty when it has no zone data (then nothing is checked)."""
+    try:
+        return frozenset(zoneinfo.available_timezones())
+    except Exception:  # a broken tzdata install must not stop validation
+        return frozenset()
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    options = list(choices)
+    lowered = {choice.lower(): choice for choice in options}
+    if word.lower() in lowered:
+        return f" (did you mean '{lowered[word.lower()]}'?)"
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def describe(value: Any) -> str:
+    """How a YAML value reads, for messages."""
+    if value is None:
+        return "nothing (the value is empty)"
+    if isinstance(value, bool):
+        return f"the boolean {'true' if value else 'false'}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+@dataclass
+class _Entry:
+    """One workgroup as declared, before and after checking."""
+
+    address: str
+    raw: Any
+    doc: Document
+    path: PathKey
+    fields: dict[str, Any] = field(default_factory=dict)
+    members: list[tuple[dict[str, Any], PathKey]] = field(default_factory=list)
+    ok: bool = True
+
+    @property
+    def position(self) -> Position:
+        return self.doc.key_position(self.path)
+
+
+class _Run:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.validators = config_schema.validators()
+
+    def add(self, position: Position, message: str) -> None:
+        self.problems.append(Problem(position, message))
+
+    # --- jsonschema errors in words -------------------------------------------------------
+
+    def schema_errors(self, validator: Any, instance: Any, doc: Document, base: PathKey) -> bool:
+        """Report what `validator` finds in `instance` (found at `base`); True when valid."""
+        valid = True
+        for error in validator.iter_errors(instance):
+            valid = False
+            path = (*base, *error.absolute_path)
+            self._schema_error(error, path, doc)
+        return valid
+
+    def _schema_error(self, error: Any, path: PathKey, doc: Document) -> None:
+        name = next((str(part) for part in reversed(path) if isinstance(part, str)), "value")
+        kind = error.validator
+        if kind == "additionalProperties":
+            known = list(error.schema.get("properties", {}))
+            for key in error.instance:
+                if key not in error.schema.get("properties", {}):
+                    where = "top-level key" if len(path) == 0 else "field"
+                    self.add(doc.key_position((*path, key)), f"unknown {where} '{key}'{did_you_mean(key, known)}")
+            return
+        if kind == "required":
+            for missing in error.validator_value:
+                if isinstance(error.instance, dict) and missing not in error.instance:
+                    self.add(doc.key_position(path), f"missing required field '{missing}'")
+            return
+        position = doc.value_position(path)
+        value = error.instance
+        if kind == "type":
+            wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+            words = _TYPE_WORDS.get(wanted[0], wanted[0])
+            hint = ""
+            if "string" in wanted and isinstance(value, bool | int | float):
+                hint = " (put it in quotes)"
+            self.add(position, f"{name} must be {words}, got {describe(value)}{hint}")
+        elif kind == "enum":
+            options = [str(option) for option in error.validator_value]
+            hint = did_you_mean(str(value), options) if isinstance(value, str) else ""
+            self.add(position, f"{name} must be one of {', '.join(options)}, got {describe(value)}{hint}")
+        elif kind == "pattern":
+            words = config_schema.PATTERN_WORDS.get(error.validator_value, f"match {error.validator_value}")
+            self.add(position, f"{name} must be {words}, got {describe(value)}")
+        elif kind == "format":
+            self.add(position, f"{name} must be an http:// or https:// URL with a host, got {describe(value)}")
+        elif kind == "minLength":
+            self.add(position, f"{name} must not be empty")
+        else:
+            self.add(position, f"{name}: {error.message}")
+
+
+def _expand(paths: Sequence[str | Path], run: _Run) -> list[tuple[str, Path]]:
+    """Files to load: each file as given, each directory's *.yaml/*.yml (sorted, not recursive)."""
+    files: list[tuple[str, Path]] = []
+    seen: set[Path] = set()
+    for given in paths:
+        shown = str(given)
+        path = Path(given)
+        if path.is_dir():
+            try:
+                names = sorted(
+                    name
+                    for name in os.listdir(path)
+                    if name.endswith(YAML_SUFFIXES)
+                    and not name.endswith(VAR_FILE_SUFFIXES)
+                    and (path / name).is_file()
+                )
+            except OSError as exc:
+                run.add(Position(shown, 1, 1), f"cannot read directory: {exc.strerror or exc}")
+                continue
+            if not names:
+                run.add(Position(shown, 1, 1), "directory has no *.yaml or *.yml files")
+            candidates = [(os.path.join(shown, name), path / name) for name in names]
+        else:
+            candidates = [(shown, path)]
+        for shown_name, file in candidates:
+            try:
+                key = file.resolve()
+            except OSError:
+                key = file
+            if key not in seen:
+                seen.add(key)
+                files.append((shown_name, file))
+    return files
+
+
+def _load_var_files(var_files: Sequence[str | Path], run: _Run, digest: Any) -> dict[str, Any]:
+    """--var-file: each a flat mapping of names to scalars; a later file overrides an earlier one."""
+    variables: dict[str, Any] = {}
+    for given in var_files:
+        shown = str(given)
+        text, data, problems = read_text(Path(given), shown)
+        run.problems.extend(problems)
+        _hash_file(digest, "var-file", shown, data)
+        if text is None:
+            continue
+        doc = parse(text, shown, None)
+        run.problems.extend(doc.problems)
+        if doc.problems:
+            continue
+        if doc.data is None:
+            continue  # an empty var file defines nothing
+        if not isinstance(doc.data, dict):
+            message = f"a var file must be a mapping of names to values, got {describe(doc.data)}"
+            run.add(doc.value_position(()), message)
+            continue
+        for name, value in doc.data.items():
+            if not VAR_NAME.match(name):
+                run.add(doc.key_position((name,)), f"invalid variable name '{name}' (letters, digits and '_')")
+            elif value is None or isinstance(value, dict | list):
+                run.add(doc.value_position((name,)), f"variable '{name}' must be a string, number or boolean")
+            else:
+                variables[name] = value
+    return variables
+
+
+def _hash_file(digest: Any, kind: str, shown: str, data: bytes) -> None:
+    for part in (kind.encode(), shown.encode("utf-8", "surrogateescape"), str(len(data)).encode(), data):
+        digest.update(part)
+        digest.update(b"\0")
+
+
+def load(
+    paths: Sequence[str | Path],
+    env: Mapping[str, str],
+    var_files: Sequence[str | Path] = (),
+) -> Desired:
+    """Read, interpolate and validate config files; raise UserError listing every problem."""
+    run = _Run()
+    digest = hashlib.sha256()
+    files = _expand(paths, run)
+    variables = _load_var_files(var_files, run, digest)
+    interpolation = Interpolation(env, variables)
+    docs: list[Document] = []
+    blobs: dict[str, bytes] = {}
+    for shown, file in files:
+        text, data, problems = read_text(file, shown)
+        blobs[shown] = data
+        run.problems.extend(problems)
+        if text is None:
+            continue
+        doc = parse(text, shown, interpolation)
+        run.problems.extend(doc.problems)
+        docs.append(doc)
+    for shown in sorted(blobs):
+        _hash_file(digest, "config", shown, blobs[shown])
+    for name in sorted(interpolation.used_env):
+        digest.update(f"env\0{name}\0{interpolation.used_env[name]}\0".encode("utf-8", "surrogateescape"))
+
+    entries, imports, moved = _collect(docs, run)
+    addresses = {entry.address: entry for entry in entries}
+    for entry in entries:
+        _check_workgroup(entry, addresses, run)
+    _check_names(entries, run)
+    _check_cycles(entries, addresses, run)
+    import_entries = _check_imports(imports, addresses, run)
+    moved_entries = _check_moved(moved, addresses, run)
+
+    if run.problems:
+        problems = sorted(set(run.problems))
+        count = len(problems)
+        raise UserError(f"{count} problem{'s' if count != 1 else ''} in the configuration", problems=problems)
+    workgroups = {entry.address: _workgroup(entry) for entry in entries}
+    return Desired(
+        workgroups=workgroups,
+        imports=tuple(import_entries),
+        moved=tuple(moved_entries),
+        input_hash=digest.hexdigest(),
+    )
+
+
+# --- top level -----------------------------------------------------------------------------
+
+
+def _collect(
+    docs: list[Document], run: _Run
+) -> tuple[list[_Entry], list[tuple[Any, Document, PathKey]], list[tuple[Any, Document, PathKey]]]:
+    entries: list[_Entry] = []
+    first_seen: dict[str, _Entry] = {}
+    imports: list[tuple[Any, Document, PathKey]] = []
+    moved: list[tuple[Any, Document, PathKey]] = []
+    for doc in docs:
+        if doc.problems and doc.data is None:
+            continue  # a syntax error: nothing more to say about this file
+        data = doc.data
+        if data is None:
+            run.add(Position(doc.file, 1, 1), "file is empty; expected a mapping with a 'workgroups:' key")
+            continue
+        if not isinstance(data, dict):
+            run.add(
+                doc.value_position(()),
+                f"the top level must be a mapping with a 'workgroups:' key, got {describe(data)}",
+            )
+            continue
+        top = {key: ({} if value is None and key == "workgroups" else value) for key, value in data.items()}
+        for optional in ("import", "moved"):
+            if optional in top and top[optional] is None:
+                top[optional] = []
+        run.schema_errors(run.validators.top, top, doc, ())
+        workgroups = top.get("workgroups")
+        if isinstance(workgroups, dict):
+            for address, raw in workgroups.items():
+                path = ("workgroups", address)
+                entry = _Entry(address, raw, doc, path)
+                if not run.validators.address.is_valid(address):
+                    run.add(
+                        entry.position,
+                        f"invalid address '{address}': must be {_ADDRESS_WORDS}",
+                    )
+                if address in first_seen:
+                    run.add(
+                        entry.position,
+                        f"duplicate address '{address}' (first declared at {first_seen[address].position})",
+                    )
+                    continue
+                first_seen[address] = entry
+                entries.append(entry)
+        for key, bucket in (("import", imports), ("moved", moved)):
+            items = top.get(key)
+            if isinstance(items, list):
+                bucket.extend((item, doc, (key, index)) for index, item in enumerate(items))
+    return entries, imports, moved
+
+
+# --- one workgroup -------------------------------------------------------------------------
+
+
+def _normalise(
+    raw: Mapping[str, Any], props: Mapping[str, Any], doc: Document, path: PathKey, run: _Run
+) -> dict[str, Any]:
+    """A copy with YAML's readings undone where the intent is clear (CallOrder: 1 -> "1")."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        prop = props.get(key)
+        if prop is None:
+            out[key] = value
+            continue
+        sub = prop.get("anyOf", [prop])[0]
+        kinds = sub.get("type")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        number = isinstance(value, int) and not isinstance(value, bool)
+        if key in config_schema.PHONE_FIELDS and number:
+            run.add(
+                doc.value_position((*path, key)),
+                f"{key} is an unquoted number ({value}); write it in quotes with a leading +, "
+                f'e.g. "+{value}"',
+            )
+            continue
+        if "string" in kinds and number:
+            value = str(value)
+        elif isinstance(value, str) and (*path, key) in doc.interpolated:
+            # An interpolated value is always text; take "true"/"7" for boolean/integer fields.
+            if "boolean" in kinds and value.lower() in {"true", "false"}:
+                value = value.lower() == "true"
+            elif "integer" in kinds and _INT_TEXT.match(value):
+                value = int(value)
+        out[key] = value
+    return out
+
+
+def _check_workgroup(entry: _Entry, addresses: Mapping[str, _Entry], run: _Run) -> None:
+    doc, path = entry.doc, entry.path
+    if not isinstance(entry.raw, dict):
+        run.add(entry.position, f"workgroup '{entry.address}' must be a mapping of fields, got {describe(entry.raw)}")
+        entry.ok = False
+        return
+    validators = run.validators
+    fields = _normalise(entry.raw, validators.workgroup_props, doc, path, run)
+    raw_members = fields.get("members")
+    members: list[tuple[dict[str, Any], PathKey]] = []
+    if isinstance(raw_members, list):
+        normalised = []
+        for index, member in enumerate(raw_members):
+            member_path = (*path, "members", index)
+            if isinstance(member, dict):
+                member = _normalise(member, validators.member_props, doc, member_path, run)
+                members.append((member, member_path))
+            normalised.append(member)
+        fields["members"] = normalised
+    before = len(run.problems)
+    run.schema_errors(validators.workgroup, fields, doc, path)
+    entry.fields = {key: value for key, value in fields.items() if key != "members"}
+    entry.members = members
+    _check_zone(entry, run)
+    _check_routing_refs(entry, addresses, run)
+    _check_members(entry, addresses, run)
+    entry.ok = len(run.problems) == before
+
+
+def _check_zone(entry: _Entry, run: _Run) -> None:
+    zone = entry.fields.get("TimeZone")
+    zones = known_time_zones()
+    if isinstance(zone, str) and zones and zone not in zones:
+        run.add(
+            entry.doc.value_position((*entry.path, "TimeZone")),
+            f"unknown time zone '{zone}'{did_you_mean(zone, zones)}; use an IANA name such as America/New_York",
+        )
+
+
+def _unknown_address(value: str, addresses: Mapping[str, _Entry]) -> str:
+    return f"unknown workgroup address '{value}'{did_you_mean(value, addresses)}"
+
+
+def _check_routing_refs(entry: _Entry, addresses: Mapping[str, _Entry], run: _Run) -> None:
+    fields = entry.fields
+    for type_field, id_field in model.ROUTING_REF_FIELDS:
+        kind = fields.get(type_field)
+        if not isinstance(kind, str) or kind.lower() != "workgroup":
+            continue
+        target = fields.get(id_field)
+        if target is None or target == "":
+            run.add(
+                entry.doc.key_position((*entry.path, type_field)),
+                f"{id_field} is required when {type_field} is Workgroup (the address of the workgroup to route to)",
+            )
+        elif isinstance(target, str) and target not in addresses:
+            run.add(entry.doc.value_position((*entry.path, id_field)), _unknown_address(target, addresses))
+
+
+def _check_members(entry: _Entry, addresses: Mapping[str, _Entry], run: _Run) -> None:
+    doc = entry.doc
+    is_ivr = entry.fields.get("Type") == "IVR"
+    identities: dict[str, PathKey] = {}
+    digits: dict[int, PathKey] = {}
+    for member, path in entry.members:
+        kind = member.get("Type")
+        if kind == "Workgroup":
+            target = member.get("ReferenceWorkgroupId")
+            if target is None or target == "":
+                run.add(doc.key_position(path), "a Workgroup member needs ReferenceWorkgroupId (a workgroup address)")
+            elif isinstance(target, str) and target not in addresses:
+                run.add(doc.value_position((*path, "ReferenceWorkgroupId")), _unknown_address(target, addresses))
+        elif kind == "User" and not member.get("ReferenceUserId") and not member.get("PhoneNumber"):
+            run.add(doc.key_position(path), "a User member needs ReferenceUserId or PhoneNumber")
+        if is_ivr:
+            digit = member.get("DigitOrder")
+            if digit is None:
+                run.add(doc.key_position(path), "every member of an IVR workgroup needs DigitOrder (the digit 0-9)")
+            elif isinstance(digit, int) and not isinstance(digit, bool):
+                if not 0 <= digit <= 9:
+                    run.add(
+                        doc.value_position((*path, "DigitOrder")),
+                        f"DigitOrder of an IVR member must be a digit 0-9, got {digit}",
+                    )
+                elif digit in digits:
+                    first = doc.value_position((*digits[digit], "DigitOrder"))
+                    run.add(
+                        doc.value_position((*path, "DigitOrder")),
+                        f"DigitOrder {digit} is already used in this IVR workgroup at {first}",
+                    )
+                else:
+                    digits[digit] = path
+        explicit = member.get("key")
+        identity = model.member_key(model.canonical_member(member), str(explicit) if explicit else None)
+        if identity in identities:
+            first_position = doc.key_position(identities[identity])
+            run.add(
+                doc.key_position(path),
+                f"two members have the same identity '{identity}' (the other is at {first_position}); "
+                "give one of them a distinct `key:`",
+            )
+        else:
+            identities[identity] = path
+
+
+# --- across workgroups ---------------------------------------------------------------------
+
+
+def _check_names(entries: list[_Entry], run: _Run) -> None:
+    first: dict[str, _Entry] = {}
+    for entry in entries:
+        name = entry.fields.get("Name")
+        if not isinstance(name, str):
+            continue
+        if name in first:
+            other = first[name]
+            run.add(
+                entry.doc.value_position((*entry.path, "Name")),
+                f"duplicate Name '{name}' (also used by '{other.address}' at "
+                f"{other.doc.value_position((*other.path, 'Name'))}); Names must be unique in the account",
+            )
+        else:
+            first[name] = entry
+
+
+def _edges(entry: _Entry, addresses: Mapping[str, _Entry]) -> list[str]:
+    targets = [address for _, address in model.workgroup_refs(entry.fields)]
+    for member, _ in entry.members:
+        targets.extend(address for _, address in model.member_refs(member))
+    return [target for target in dict.fromkeys(targets) if target in addresses]
+
+
+def _check_cycles(entries: list[_Entry], addresses: Mapping[str, _Entry], run: _Run) -> None:
+    """Tarjan's strongly connected components (iterative); each cycle reported once."""
+    order = {entry.address: index for index, entry in enumerate(entries)}
+    graph = {entry.address: _edges(entry, addresses) for entry in entries}
+    index_of: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    counter = 0
+    components: list[list[str]] = []
+    for root in graph:
+        if root in index_of:
+            continue
+        work: list[tuple[str, int]] = [(root, 0)]
+        while work:
+            node, child = work.pop()
+            if child == 0:
+                index_of[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            targets = graph[node]
+            if child < len(targets):
+                work.append((node, child + 1))
+                target = targets[child]
+                if target not in index_of:
+                    work.append((target, 0))
+                elif target in on_stack:
+                    low[node] = min(low[node], index_of[target])
+                continue
+            if low[node] == index_of[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                components.append(component)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    for component in components:
+        if len(component) == 1 and component[0] not in graph[component[0]]:
+            continue
+        start = min(component, key=order.__getitem__)
+        cycle = _cycle_path(start, set(component), graph)
+        run.add(addresses[start].position, "reference cycle: " + " -> ".join(cycle))
+
+
+def _cycle_path(start: str, component: set[str], graph: Mapping[str, list[str]]) -> list[str]:
+    """The shortest way from `start` back to itself inside its component (breadth first)."""
+    previous: dict[str, str] = {}
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            for target in graph[node]:
+                if target not in component:
+                    continue
+                if target == start:
+                    chain = [node]
+                    while chain[-1] != start:
+                        chain.append(previous[chain[-1]])
+                    return [*reversed(chain), start]
+                if target not in previous:
+                    previous[target] = node
+                    following.append(target)
+        frontier = following
+    return [start, start]
+
+
+def _check_imports(
+    items: list[tuple[Any, Document, PathKey]], addresses: Mapping[str, _Entry], run: _Run
+) -> list[ImportEntry]:
+    out: list[ImportEntry] = []
+    by_address: dict[str, Position] = {}
+    by_id: dict[str, Position] = {}
+    for item, doc, path in items:
+        item = _normalise_entry(item, ("id",))
+        if not run.schema_errors(run.validators.imports, item, doc, path):
+            continue
+        address, workgroup_id = item["address"], item["id"]
+        position = doc.key_position(path)
+        if address not in addresses:
+            run.add(
+                doc.value_position((*path, "address")),
+                f"import address '{address}' is not declared under workgroups{did_you_mean(address, addresses)}",
+            )
+        if address in by_address:
+            run.add(position, f"address '{address}' is imported twice (also at {by_address[address]})")
+        if workgroup_id in by_id:
+            run.add(position, f"workgroup ID '{workgroup_id}' is imported twice (also at {by_id[workgroup_id]})")
+        by_address.setdefault(address, position)
+        by_id.setdefault(workgroup_id, position)
+        out.append(ImportEntry(address, workgroup_id, position))
+    return out
+
+
+def _check_moved(
+    items: list[tuple[Any, Document, PathKey]], addresses: Mapping[str, _Entry], run: _Run
+) -> list[MovedEntry]:
+    out: list[MovedEntry] = []
+    by_from: dict[str, Position] = {}
+    by_to: dict[str, Position] = {}
+    for item, doc, path in items:
+        if not run.schema_errors(run.validators.moved, item, doc, path):
+            continue
+        old, new = item["from"], item["to"]
+        position = doc.key_position(path)
+        if old in addresses:
+            run.add(
+                doc.value_position((*path, "from")),
+                f"moved from '{old}', but '{old}' is still declared under workgroups",
+            )
+        if new not in addresses:
+            run.add(
+                doc.value_position((*path, "to")),
+                f"moved to '{new}', which is not declared under workgroups{did_you_mean(new, addresses)}",
+            )
+        if old in by_from:
+            run.add(position, f"'{old}' is moved twice (also at {by_from[old]})")
+        if new in by_to:
+            run.add(position, f"two moves lead to '{new}' (the other at {by_to[new]})")
+        by_from.setdefault(old, position)
+        by_to.setdefault(new, position)
+        out.append(MovedEntry(old, new, position))
+    return out
+
+
+def _normalise_entry(item: Any, string_keys: tuple[str, ...]) -> Any:
+    if not isinstance(item, dict):
+        return item
+    return {
+        key: str(value) if key in string_keys and isinstance(value, int) and not isinstance(value, bool) else value
+        for key, value in item.items()
+    }
+
+
+# --- the model -----------------------------------------------------------------------------
+
+
+def _workgroup(entry: _Entry) -> Workgroup:
+    doc = entry.doc
+    members = []
+    for member, path in entry.members:
+        explicit = member.get("key")
+        fields = model.canonical_member(member)
+        key = model.member_key(fields, str(explicit) if explicit else None)
+        members.append(Member(key, fields, doc.key_position(path)))
+    return Workgroup(
+        address=entry.address,
+        fields=model.canonical_workgroup(entry.fields),
+        members=tuple(members),
+        prevent_destroy=bool(entry.fields.get("prevent_destroy", False)),
+        allow_replace=bool(entry.fields.get("allow_replace", False)),
+        position=entry.position,
+    )

@@ -1,0 +1,192 @@
+"""The JSON Schema of a config file, derived from the vendored spec plus our own keys.
+
+One builder serves two uses: `json_schema()` is what editors get (it also accepts a
+`${env.X}` / `${var.X}` reference wherever a value is constrained, since the editor sees the
+file before interpolation), and `validators()` compiles the same schema, without those
+alternatives, to check values after interpolation.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from telegent_iac import spec
+
+SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+ADDRESS_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+E164_PATTERN = r"^\+[1-9]\d{1,14}$"
+INTERPOLATED_PATTERN = r"\$\{(env|var)\.[A-Za-z_][A-Za-z0-9_]*\}"
+
+# Our rules on top of the spec. The spec types these as plain strings; the API notes and the
+# field descriptions say they are E.164 numbers.
+PHONE_FIELDS = frozenset({"TelegentPhone", "TollFreeNumber", "PhoneNumber"})
+# Fields that name another workgroup when their type field says "Workgroup".
+WORKGROUP_REF_TYPES = {"OffHoursId": "OffHoursType", "OnHoursId": "OnHoursType"}
+
+OWN_WORKGROUP_KEYS: dict[str, dict[str, Any]] = {
+    "prevent_destroy": {
+        "type": "boolean",
+        "description": "Never delete this workgroup, even when its entry is removed (kept in the state).",
+    },
+    "allow_replace": {
+        "type": "boolean",
+        "description": "Allow a change the update endpoint cannot make to delete and re-create this workgroup.",
+    },
+}
+MEMBER_KEY = {
+    "type": ["string", "integer"],
+    "minLength": 1,
+    "description": "Explicit member identity; needed when two members would otherwise look the same.",
+}
+
+# What a failed pattern means, in words, for messages.
+PATTERN_WORDS = {
+    ADDRESS_PATTERN: "an address: lower-case letters, digits, '-' and '_', starting with a letter or digit, "
+    "at most 63 characters",
+    E164_PATTERN: "an E.164 phone number such as \"+14155550100\"",
+}
+
+
+def _field_schema(name: str, schema: dict[str, Any], editor: bool) -> dict[str, Any]:
+    out = copy.deepcopy(schema)
+    if name in PHONE_FIELDS:
+        out["pattern"] = E164_PATTERN
+    elif out.get("type") == "string" and "enum" not in out and "format" not in out:
+        # YAML reads CallOrder: 1 as a number; we take it as the string "1".
+        out["type"] = ["string", "integer"]
+    if editor and (out.get("type") != ["string", "integer"]):
+        return {"anyOf": [out, {"$ref": "#/$defs/interpolated"}], "description": out.get("description", name)}
+    return out
+
+
+def build_schema(editor: bool = True) -> dict[str, Any]:
+    """The whole config schema; `editor` adds the interpolation alternatives."""
+    wg_props = {name: _field_schema(name, sub, editor) for name, sub in spec.workgroup_fields().items()}
+    member_props = {name: _field_schema(name, sub, editor) for name, sub in spec.member_fields().items()}
+    member_props["key"] = dict(MEMBER_KEY)
+    wg_props["members"] = {
+        "type": "array",
+        "items": {"$ref": "#/$defs/member"},
+        "description": "Workgroup activities: ring targets, or one per IVR digit.",
+    }
+    wg_props.update(copy.deepcopy(OWN_WORKGROUP_KEYS))
+    address = {"type": "string", "pattern": ADDRESS_PATTERN}
+    defs: dict[str, Any] = {
+        "address": address,
+        "workgroup": {
+            "type": "object",
+            "description": "A workgroup; field names are the API's own, as the vendored spec spells them.",
+            "required": spec.workgroup_required(),
+            "properties": wg_props,
+            "additionalProperties": False,
+        },
+        "member": {
+            "type": "object",
+            "required": spec.member_required(),
+            "properties": member_props,
+            "additionalProperties": False,
+        },
+        "import": {
+            "type": "object",
+            "required": ["address", "id"],
+            "properties": {
+                "address": {"$ref": "#/$defs/address"},
+                "id": {"type": "string", "minLength": 1, "description": "The live WorkgroupId to adopt."},
+            },
+            "additionalProperties": False,
+        },
+        "moved": {
+            "type": "object",
+            "required": ["from", "to"],
+            "properties": {"from": {"$ref": "#/$defs/address"}, "to": {"$ref": "#/$defs/address"}},
+            "additionalProperties": False,
+        },
+    }
+    if editor:
+        defs["interpolated"] = {
+            "type": "string",
+            "pattern": INTERPOLATED_PATTERN,
+            "description": "A value taken from the environment (${env.NAME}) or a --var-file (${var.NAME}).",
+        }
+    return {
+        "$schema": SCHEMA_DRAFT,
+        "title": "telegent-iac configuration",
+        "description": "Telegent call-routing workgroups as code. See docs/config.md.",
+        "type": "object",
+        "required": ["workgroups"],
+        "properties": {
+            "workgroups": {
+                "type": "object",
+                "description": "Workgroups keyed by address (a stable name that state and references use).",
+                "propertyNames": {"$ref": "#/$defs/address"},
+                "additionalProperties": {"$ref": "#/$defs/workgroup"},
+            },
+            "import": {
+                "type": "array",
+                "items": {"$ref": "#/$defs/import"},
+                "description": "Adopt live workgroups under an address through the plan.",
+            },
+            "moved": {
+                "type": "array",
+                "items": {"$ref": "#/$defs/moved"},
+                "description": "Address renames, carried over in the state.",
+            },
+        },
+        "additionalProperties": False,
+        "$defs": defs,
+    }
+
+
+@cache
+def json_schema() -> dict[str, Any]:
+    """The editor schema (draft 2020-12). Cached: copy it before changing it."""
+    return build_schema(editor=True)
+
+
+def _is_uri(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in {"http", "https"} and bool(parts.hostname) and not re.search(r"\s", value)
+
+
+@cache
+def format_checker() -> FormatChecker:
+    checker = FormatChecker(formats=())
+    checker.checks("uri")(_is_uri)
+    return checker
+
+
+class Validators:
+    """Compiled once: the document's top level, one workgroup, one import or moved entry."""
+
+    def __init__(self) -> None:
+        full = build_schema(editor=False)
+        defs = full["$defs"]
+        top = copy.deepcopy(full)
+        top["properties"]["workgroups"] = {"type": "object"}  # entries are checked one by one
+        top["properties"]["import"] = {"type": "array"}
+        top["properties"]["moved"] = {"type": "array"}
+        checker = format_checker()
+        self.top = Draft202012Validator(top, format_checker=checker)
+        self.address = Draft202012Validator({"$defs": defs, **defs["address"]})
+        self.workgroup = Draft202012Validator({"$defs": defs, **defs["workgroup"]}, format_checker=checker)
+        self.imports = Draft202012Validator({"$defs": defs, **defs["import"]})
+        self.moved = Draft202012Validator({"$defs": defs, **defs["moved"]})
+        self.workgroup_props: dict[str, Any] = defs["workgroup"]["properties"]
+        self.member_props: dict[str, Any] = defs["member"]["properties"]
+
+
+@cache
+def validators() -> Validators:
+    return Validators()

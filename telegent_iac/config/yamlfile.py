@@ -1,0 +1,447 @@
+"""Reading one YAML file into plain values plus the position of every key and value.
+
+The text is decoded by us (UTF-8, an optional UTF-8 byte-order mark; UTF-16 and binary data
+are refused with a message), then libyaml's C parser (or PyYAML's pure-Python parser where
+libyaml is missing) turns it into events, and `_Builder` turns the events into dicts, lists
+and scalars itself. Building from events rather than from `yaml.compose` nodes is what keeps
+10,000 workgroups fast (compose spends most of its time in the Python resolver, see
+docs/config.md), and doing it ourselves is where duplicate keys, merge keys, interpolation
+and the alias budget are handled.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
+
+from telegent_iac.model import Position
+from telegent_iac.problems import Problem
+
+MAX_FILE_BYTES = 64 * 1024 * 1024  # per input file; a larger file is refused unread
+MAX_ALIAS_NODES = 1_000_000  # nodes reached through aliases, per file (billion-laughs guard)
+
+PathKey = tuple[str | int, ...]
+
+# Interpolation: ${env.NAME}, ${var.NAME}; $${ is a literal ${.
+INTERPOLATION = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
+REFERENCE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
+NAMESPACES = ("env", "var")
+
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_MAP_TAGS = {None, "!", "tag:yaml.org,2002:map"}
+_SEQ_TAGS = {None, "!", "tag:yaml.org,2002:seq"}
+_SCALAR_TAGS = {
+    _STR,
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+_IMPLICIT = Resolver.yaml_implicit_resolvers
+_CONSTRUCTOR = SafeConstructor()
+
+Interpolator = Callable[[str], tuple[str, list[str]]]
+
+
+def parser_class() -> type[Any]:
+    """libyaml's C loader when PyYAML was built with it, else the pure-Python one."""
+    if getattr(yaml, "__with_libyaml__", False):
+        return yaml.CSafeLoader  # type: ignore[no-any-return]
+    return yaml.SafeLoader
+
+
+@dataclass
+class Document:
+    """One parsed file: plain data and where each part of it came from."""
+
+    file: str
+    data: Any = None
+    empty: bool = True
+    # path -> (mark of the key, mark of the value); list items have the item twice.
+    marks: dict[PathKey, tuple[Any, Any]] = field(default_factory=dict)
+    interpolated: set[PathKey] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+
+    def _marks(self, path: PathKey) -> tuple[Any, Any] | None:
+        # A value reached through an alias or merge has no entry of its own: the nearest
+        # ancestor that has one (the alias, or the anchor's definition) stands for it.
+        for end in range(len(path), -1, -1):
+            found = self.marks.get(path[:end])
+            if found is not None:
+                return found
+        return None
+
+    def key_position(self, path: PathKey) -> Position:
+        found = self._marks(path)
+        return self._position(found[0] if found else None)
+
+    def value_position(self, path: PathKey) -> Position:
+        found = self._marks(path)
+        return self._position(found[1] if found else None)
+
+    def _position(self, mark: Any) -> Position:
+        if mark is None:
+            return Position(self.file, 1, 1)
+        return Position(self.file, mark.line + 1, mark.column + 1)
+
+    def problem(self, mark: Any, message: str) -> None:
+        self.problems.append(Problem(self._position(mark), message))
+
+
+def read_text(path: Path, shown: str) -> tuple[str | None, bytes, list[Problem]]:
+    """The file's text, or None and the problems that stop it from being parsed."""
+
+    def fail(message: str, line: int = 1, column: int = 1) -> tuple[None, bytes, list[Problem]]:
+        return None, b"", [Problem(Position(shown, line, column), message)]
+
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return fail(f"file is too large ({size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes)")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        return fail("no such file or directory")
+    except IsADirectoryError:
+        return fail("is a directory")
+    except PermissionError:
+        return fail("cannot read file: permission denied")
+    except OSError as exc:
+        return fail(f"cannot read file: {exc.strerror or exc}")
+    if len(data) > MAX_FILE_BYTES:  # grew while we looked
+        return fail(f"file is too large (the limit is {MAX_FILE_BYTES:,} bytes)")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        # UTF-32 LE starts with the UTF-16 LE mark, so both land here.
+        return fail("file is UTF-16/UTF-32 encoded (it starts with that byte-order mark); save it as UTF-8")
+    if len(data) >= 4 and (data[0] == 0) != (data[1] == 0) and data.count(0) * 3 >= len(data):
+        return fail("file looks UTF-16 encoded (every other byte is zero); save it as UTF-8")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line, column = _byte_position(data, nul)
+        return fail("file contains binary data (a NUL byte), not YAML text", line, column)
+    try:
+        text = data.decode("utf-8-sig")  # a UTF-8 byte-order mark is dropped silently
+    except UnicodeDecodeError as exc:
+        line, column = _byte_position(data, exc.start)
+        return fail(f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8", line, column)
+    return text, data, []
+
+
+def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
+    start = 3 if data.startswith(codecs.BOM_UTF8) else 0
+    before = data[start:offset]
+    line = before.count(b"\n") + 1
+    last = before.rsplit(b"\n", 1)[-1]
+    return line, len(last.decode("utf-8", errors="replace")) + 1
+
+
+def parse(text: str, shown: str, interpolate: Interpolator | None) -> Document:
+    """Parse one file's text; every problem found is in the returned document."""
+    doc = Document(shown)
+    builder = _Builder(doc, interpolate)
+    loader = parser_class()(text)
+    try:
+        builder.run(loader)
+    except yaml.MarkedYAMLError as exc:
+        _syntax_problem(doc, text, exc)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        doc.problems.append(
+            Problem(Position(shown, line, column), f"unacceptable character {char!r} (#x{ord(char):04x})")
+        )
+    except yaml.YAMLError as exc:  # never seen from PyYAML, kept so nothing escapes as a traceback
+        doc.problems.append(Problem(Position(shown, 1, 1), f"YAML error: {exc}"))
+    except _Stop:
+        pass
+    finally:
+        loader.dispose()
+    return doc
+
+
+def _syntax_problem(doc: Document, text: str, exc: yaml.MarkedYAMLError) -> None:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 1
+    # A tab in the indentation at or before the error is nearly always the real cause.
+    for number, row in enumerate(text.splitlines()[:line], start=1):
+        indent = row[: len(row) - len(row.lstrip(" \t"))]
+        if "\t" in indent:
+            doc.problems.append(
+                Problem(
+                    Position(doc.file, number, indent.index("\t") + 1),
+                    "tab character in indentation; YAML indentation must use spaces",
+                )
+            )
+            return
+    message = exc.problem or "invalid YAML"
+    if exc.context and exc.context_mark is not None and exc.problem_mark is not None:
+        message = f"{message} ({exc.context} at line {exc.context_mark.line + 1})"
+    elif exc.context:
+        message = f"{message} ({exc.context})"
+    doc.problem(mark, f"YAML syntax error: {message}")
+
+
+class _Stop(Exception):
+    """Building this file cannot go on (alias budget spent, recursion); already reported."""
+
+
+@dataclass
+class _Anchor:
+    value: Any
+    path: PathKey
+    size: int  # nodes it expands to, aliases inside it included
+    open: bool = True  # still being built: an alias to it now would be recursive
+
+
+_MISSING = object()
+_BAD_KEY = object()
+
+
+class _Frame:
+    __slots__ = ("is_map", "value", "path", "anchor", "start_mark", "size", "key", "key_mark", "seen", "merges")
+
+    def __init__(self, is_map: bool, value: Any, path: PathKey, anchor: str | None, mark: Any) -> None:
+        self.is_map = is_map
+        self.start_mark = mark
+        self.value = value
+        self.path = path
+        self.anchor = anchor
+        self.size = 1
+        self.key: Any = _MISSING  # mapping: the key waiting for its value
+        self.key_mark: Any = None
+        self.seen: dict[str, Any] = {}  # key -> mark of its first occurrence
+        self.merges: list[tuple[Any, PathKey, Any]] = []
+
+
+class _Builder:
+    """Turns parser events into plain values, recording marks, checking as it goes."""
+
+    def __init__(self, doc: Document, interpolate: Interpolator | None) -> None:
+        self.doc = doc
+        self.interpolate = interpolate
+        self.anchors: dict[str, _Anchor] = {}
+        self.alias_nodes = 0
+        self.stack: list[_Frame] = []
+        self.documents = 0
+
+    def run(self, loader: Any) -> None:
+        events = yaml.events
+        for event in iter(loader.get_event, None):
+            kind = type(event)
+            if kind is events.ScalarEvent:
+                self.scalar(event)
+            elif kind is events.MappingStartEvent:
+                self.start(event, True)
+            elif kind is events.SequenceStartEvent:
+                self.start(event, False)
+            elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
+                self.end()
+            elif kind is events.AliasEvent:
+                self.alias(event)
+            elif kind is events.DocumentStartEvent:
+                self.documents += 1
+                if self.documents > 1:
+                    self.doc.problem(event.start_mark, "more than one YAML document in this file (---)")
+                    raise _Stop
+            elif kind is events.StreamEndEvent:
+                break
+
+    # --- where the next value goes --------------------------------------------------------
+
+    def _slot(self, mark: Any) -> tuple[_Frame | None, PathKey, bool]:
+        """(parent frame, path of the value about to be built, whether it is a mapping key)."""
+        if not self.stack:
+            return None, (), False
+        frame = self.stack[-1]
+        if not frame.is_map:
+            return frame, (*frame.path, len(frame.value)), False
+        if frame.key is _MISSING:
+            return frame, frame.path, True
+        key = frame.key
+        return frame, (*frame.path, key if isinstance(key, str) else "<<"), False
+
+    def _place(self, value: Any, mark: Any, size: int, origin: PathKey | None) -> None:
+        """Put a finished value into its parent (or make it the document).
+
+        `origin` is where an aliased value was defined (its inner marks live there)."""
+        frame, path, is_key = self._slot(mark)
+        if frame is None:
+            self.doc.data = value
+            self.doc.empty = False
+            self.doc.marks[()] = (mark, mark)
+            return
+        frame.size += size
+        if is_key:
+            self._take_key(frame, value, mark)
+            return
+        if not frame.is_map:
+            self.doc.marks[path] = (mark, mark)
+            frame.value.append(value)
+            return
+        key, key_mark = frame.key, frame.key_mark
+        frame.key = _MISSING
+        if key is _BAD_KEY:
+            return
+        if key is _MERGE_KEY:
+            frame.merges.append((value, origin if origin is not None else path, mark))
+            return
+        if key in frame.seen:
+            first = self.doc._position(frame.seen[key])
+            self.doc.problem(key_mark, f"duplicate key '{key}' (first defined at {first})")
+            return
+        self.doc.marks[path] = (key_mark, mark)
+        frame.seen[key] = key_mark
+        frame.value[key] = value
+
+    def _take_key(self, frame: _Frame, value: Any, mark: Any) -> None:
+        frame.key_mark = mark
+        if value is _MERGE_KEY:
+            frame.key = _MERGE_KEY
+        elif isinstance(value, _KeyText):
+            frame.key = value.text
+        else:
+            self.doc.problem(mark, "mapping keys must be plain strings, not lists or mappings")
+            frame.key = _BAD_KEY
+
+    # --- events ---------------------------------------------------------------------------
+
+    def scalar(self, event: Any) -> None:
+        mark = event.start_mark
+        frame, path, is_key = self._slot(mark)
+        tag = event.tag
+        if tag is None or tag == "!":
+            if event.implicit[0]:
+                value = event.value
+                tag = _STR
+                for candidate, regexp in _IMPLICIT.get(value[:1], ()):
+                    if regexp.match(value):
+                        tag = candidate
+                        break
+            else:
+                tag = _STR
+        if is_key:
+            if tag == _MERGE:
+                result: Any = _MERGE_KEY
+            else:
+                text = event.value
+                if "${" in text.replace("$${", ""):
+                    self.doc.problem(mark, f"interpolation is not allowed in mapping keys ('{text}')")
+                result = _KeyText(text)
+            self._remember(event.anchor, result, path, 1)
+            self._place(result, mark, 1, None)
+            return
+        value = self._construct(event, tag, mark)
+        if isinstance(value, str) and "$" in value and self.interpolate is not None:
+            value, errors = self.interpolate(value)
+            for error in errors:
+                self.doc.problem(mark, error)
+            self.doc.interpolated.add(path)
+        self._remember(event.anchor, value, path, 1)
+        self._place(value, mark, 1, None)
+
+    def _construct(self, event: Any, tag: str, mark: Any) -> Any:
+        if tag == _STR:
+            return event.value
+        if tag == "tag:yaml.org,2002:timestamp":
+            return event.value  # YAML 1.2 has no timestamps; a date-looking value stays text
+        if tag not in _SCALAR_TAGS:
+            if tag == _MERGE:
+                return event.value
+            self.doc.problem(mark, f"unsupported YAML tag '{_short_tag(tag)}'")
+            return None
+        try:
+            return _CONSTRUCTOR.construct_object(yaml.ScalarNode(tag, event.value, mark, mark))
+        except (yaml.YAMLError, ValueError) as exc:
+            self.doc.problem(mark, f"invalid {_short_tag(tag)} value '{event.value}': {exc}")
+            return None
+
+    def start(self, event: Any, is_map: bool) -> None:
+        mark = event.start_mark
+        if event.tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
+            self.doc.problem(mark, f"unsupported YAML tag '{_short_tag(event.tag)}'")
+        _, path, is_key = self._slot(mark)
+        if is_key:
+            path = (*path, "<key>")
+        value: Any = {} if is_map else []
+        self.stack.append(_Frame(is_map, value, path, event.anchor, mark))
+        if event.anchor is not None:
+            self.anchors[event.anchor] = _Anchor(value, path, 0, open=True)
+
+    def end(self) -> None:
+        frame = self.stack.pop()
+        if frame.is_map and frame.merges:
+            self._merge(frame)
+        if frame.anchor is not None:
+            self.anchors[frame.anchor] = _Anchor(frame.value, frame.path, frame.size, open=False)
+        self._place(frame.value, frame.start_mark, frame.size, None)
+
+    def alias(self, event: Any) -> None:
+        mark = event.start_mark
+        anchor = self.anchors.get(event.anchor)
+        if anchor is None:  # the parser reports this first; kept for safety
+            self.doc.problem(mark, f"unknown alias '*{event.anchor}'")
+            raise _Stop
+        if anchor.open:
+            self.doc.problem(mark, f"recursive alias '*{event.anchor}' refers to a value that contains it")
+            raise _Stop
+        self.alias_nodes += anchor.size
+        if self.alias_nodes > MAX_ALIAS_NODES:
+            self.doc.problem(
+                mark,
+                f"aliases expand to more than {MAX_ALIAS_NODES:,} values; refusing (is this an alias bomb?)",
+            )
+            raise _Stop
+        value = anchor.value
+        if isinstance(value, str) and self.stack and self._slot(mark)[2]:
+            value = _KeyText(value)
+        self._place(value, mark, anchor.size, anchor.path)
+
+    def _remember(self, anchor: str | None, value: Any, path: PathKey, size: int) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = _Anchor(value.text if isinstance(value, _KeyText) else value, path, size, False)
+
+    def _merge(self, frame: _Frame) -> None:
+        """`<<: *base` / `<<: [*a, *b]`: keys not set explicitly come from the merged mappings."""
+        sources: list[tuple[dict[str, Any], PathKey]] = []
+        for value, origin, mark in frame.merges:
+            if isinstance(value, dict):
+                sources.append((value, origin))
+            elif isinstance(value, list) and all(isinstance(item, dict) for item in value):
+                sources.extend((item, (*origin, index)) for index, item in enumerate(value))
+            else:
+                self.doc.problem(mark, "a merge key (<<) needs a mapping or a list of mappings")
+        for source, origin in sources:  # earlier sources win, explicit keys win over all
+            for key, value in source.items():
+                if key not in frame.value:
+                    frame.value[key] = value
+                    frame.seen[key] = None
+                    found = self.doc.marks.get((*origin, key))
+                    if found is not None:
+                        self.doc.marks[(*frame.path, key)] = found
+
+
+class _KeyText:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+_MERGE_KEY = _KeyText("<<")
+
+
+def _short_tag(tag: str | None) -> str:
+    if tag and tag.startswith("tag:yaml.org,2002:"):
+        return "!!" + tag[len("tag:yaml.org,2002:") :]
+    return str(tag)
