@@ -1,0 +1,479 @@
+"""The local state file: `state/telegent.state.json` by default.
+
+Files beside the state (all named after it):
+  <path>             the state: JSON, sorted keys, 2-space indent, trailing newline
+  <path>.backup      the state as it was before this run's first write
+  <path>.lock        the run lock (JSON LockInfo), present only while a run holds it
+  <path>.lock.guard  an empty file that is flock()ed for a few microseconds around every
+                     change to the lock file and every compare-and-set write (see _guard)
+  <path>.audit.jsonl the audit log, one JSON object per mutating call
+
+The state file is never modified in place: every write goes to a temporary file in the same
+directory that is fsynced and then renamed over the state, so a reader (or a crash) only ever
+sees the old or the new state, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import getpass
+import json
+import json.encoder
+import logging
+import os
+import random
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from telegent_iac.state.audit import audit_line
+from telegent_iac.state.model import State, StateError, utc_now
+from telegent_iac.state.store import LockError, LockInfo
+
+log = logging.getLogger(__name__)
+
+# (device, inode, size, mtime in ns) of the state file as this store last saw it. Every write
+# replaces the file with a new inode, so an unchanged signature means nobody wrote it since.
+_Signature = tuple[int, int, int, int]
+
+
+def _not_serialisable(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _make_compact() -> Callable[[Any], str]:
+    """Compact, sorted JSON for the per-workgroup cache keys.
+
+    Calls the C encoder directly: JSONEncoder.encode() builds a new one on every call, which
+    is a third of the cost for small objects, and this runs for every workgroup on every write.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+    encoder = make(None, _not_serialisable, json.encoder.encode_basestring_ascii, None, ":", ",", True, False, True)
+    return lambda value: "".join(encoder(value, 0))
+
+
+_compact = _make_compact()
+_quote: Callable[[str], str] = json.encoder.encode_basestring_ascii
+
+
+def _signature(st: os.stat_result) -> _Signature:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _indented(value: Any, level: int) -> str:
+    """`json.dumps(value, indent=2, sort_keys=True)` as it appears nested `level` deep."""
+    text = json.dumps(value, indent=2, sort_keys=True)
+    # JSON strings never contain a raw newline, so every newline here is layout.
+    return text.replace("\n", "\n" + "  " * level) if level else text
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists on this host (a zombie counts as gone)."""
+    if pid <= 0:
+        return False  # os.kill(0, ...) would signal our own process group
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    try:
+        # A killed process whose parent has not reaped it yet still answers kill(0).
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _parse_lock(data: bytes) -> LockInfo | None:
+    try:
+        raw = json.loads(data)
+        return LockInfo(
+            id=str(raw["id"]),
+            pid=int(raw["pid"]),
+            host=str(raw["host"]),
+            user=str(raw["user"]),
+            operation=str(raw["operation"]),
+            created=str(raw["created"]),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+class FileStateStore:
+    """A StateStore in a local JSON file (see the module docstring for the files it keeps)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.description = str(self.path)
+        self.backup_path = Path(f"{self.path}.backup")
+        self.lock_path = Path(f"{self.path}.lock")
+        self.guard_path = Path(f"{self.path}.lock.guard")
+        self.audit_path = Path(f"{self.path}.audit.jsonl")
+        self._observed = False  # read() or write() has run: _expected is meaningful
+        self._expected: tuple[str, int] | None = None  # (lineage, serial) stored; None: no state
+        self._sig: _Signature | None = None
+        self._backed_up = False
+        # address -> (compact JSON, indented JSON) of the workgroup as last written: an
+        # unchanged workgroup is not re-indented (the pure-Python indenting encoder is the
+        # main cost of a write; the compact C encoding decides exactly what changed).
+        self._cache: dict[str, tuple[str, str]] = {}
+        self._mutex = threading.Lock()  # the apply may record results from several threads
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _load(self) -> tuple[State, _Signature] | None:
+        try:
+            with open(self.path, "rb") as f:
+                data = f.read()
+                st = os.fstat(f.fileno())
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateError(f"{self.path}: cannot read the state: {exc.strerror}") from exc
+        try:
+            raw = json.loads(data)
+        except UnicodeDecodeError as exc:
+            raise StateError(f"{self.path}: the state file is not UTF-8 text ({exc.reason}); {self._fix()}") from exc
+        except json.JSONDecodeError as exc:
+            raise StateError(
+                f"{self.path}: the state file is not valid JSON (line {exc.lineno} column {exc.colno}: "
+                f"{exc.msg}); {self._fix()}"
+            ) from exc
+        return State.from_dict(raw, source=str(self.path)), _signature(st)
+
+    def _fix(self) -> str:
+        return f"it was left untouched: repair it, or restore {self.backup_path} or a copy from version control"
+
+    def read(self) -> State | None:
+        with self._mutex:
+            loaded = self._load()
+            self._observed = True
+            if loaded is None:
+                self._expected, self._sig = None, None
+                return None
+            state, self._sig = loaded
+            self._expected = (state.lineage, state.serial)
+            return state
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _encode(self, state: State, serial: int) -> str:
+        """Exactly `json.dumps(state.to_dict(), indent=2, sort_keys=True) + "\\n"`, but fast
+        for the common case of one workgroup changed since the previous write."""
+        doc = state.to_dict()
+        doc["serial"] = serial
+        parts: list[str] = []
+        for key in sorted(doc):
+            value = doc[key]
+            if key == "workgroups" and isinstance(value, dict) and value:
+                cache, fresh = self._cache, {}
+                items: list[str] = []
+                for address in sorted(value):
+                    wg = value[address]
+                    compact = _compact(wg)
+                    hit = cache.get(address)
+                    text = hit[1] if hit is not None and hit[0] == compact else _indented(wg, 2)
+                    fresh[address] = (compact, text)
+                    items.append(f"    {_quote(address)}: {text}")
+                self._cache = fresh
+                rendered = "{\n" + ",\n".join(items) + "\n  }"
+            else:
+                rendered = _indented(value, 1)
+            parts.append(f"  {json.dumps(key)}: {rendered}")
+        return "{\n" + ",\n".join(parts) + "\n}\n"
+
+    def write(self, state: State) -> None:
+        with self._mutex:
+            if not self._observed:
+                self._adopt_baseline(state)
+            expected = self._expected
+            # Normally state.serial is the stored serial. A state copied in from another store
+            # (state pull/push) may be ahead; the serial never goes backwards either way.
+            new_serial = max(expected[1] if expected else 0, state.serial) + 1
+            data = self._encode(state, new_serial).encode("ascii")
+            directory = self.path.parent
+            directory.mkdir(parents=True, exist_ok=True)
+            tmp = directory / f".{self.path.name}.{uuid.uuid4().hex}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            try:
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                    os.fsync(fd)
+                    sig = _signature(os.fstat(fd))
+                finally:
+                    os.close(fd)
+                with self._guard():
+                    self._check_unchanged(expected)
+                    if not self._backed_up and expected is not None:
+                        self._make_backup()
+                    os.replace(tmp, self.path)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+            self._backed_up = True
+            _fsync_dir(directory)
+            self._expected, self._sig = (state.lineage, new_serial), sig
+            state.serial = new_serial
+
+    def _adopt_baseline(self, state: State) -> None:
+        """A write without a read first: the stored state must be the one `state` came from."""
+        loaded = self._load()
+        self._observed = True
+        if loaded is None:
+            self._expected, self._sig = None, None
+            return
+        stored, self._sig = loaded
+        self._expected = (stored.lineage, stored.serial)
+        if (stored.lineage, stored.serial) != (state.lineage, state.serial):
+            raise StateError(
+                f"{self.path}: state changed underneath: it holds lineage {stored.lineage} serial "
+                f"{stored.serial}, but the state being written came from lineage {state.lineage} "
+                f"serial {state.serial}; read it again"
+            )
+
+    def _check_unchanged(self, expected: tuple[str, int] | None) -> None:
+        """The compare-and-set: cheap (one stat) unless someone else touched the file."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            if expected is None:
+                return
+            raise StateError(
+                f"{self.path}: state changed underneath: the file was removed after this run read "
+                f"serial {expected[1]}; nothing was written"
+            ) from None
+        if expected is not None and self._sig == _signature(st):
+            return
+        loaded = self._load()
+        found = None if loaded is None else (loaded[0].lineage, loaded[0].serial)
+        if found == expected:
+            return  # touched, or rewritten with identical lineage and serial
+        what = "no state" if expected is None else f"lineage {expected[0]} serial {expected[1]}"
+        now = "no state" if found is None else f"lineage {found[0]} serial {found[1]}"
+        raise StateError(
+            f"{self.path}: state changed underneath: this run expected {what} but the file now "
+            f"holds {now} (another run wrote it; was the lock bypassed?); nothing was written"
+        )
+
+    def _make_backup(self) -> None:
+        # Every write replaces the state with a new inode, so the current inode is never
+        # changed again: a hard link to it is a free, exact backup. Copy where links fail.
+        tmp = self.backup_path.parent / f".{self.backup_path.name}.{uuid.uuid4().hex}.tmp"
+        try:
+            os.link(self.path, tmp)
+        except FileNotFoundError:
+            return
+        except OSError:
+            shutil.copyfile(self.path, tmp)
+        try:
+            os.replace(tmp, self.backup_path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Serialise, across processes, every removal of the lock file and every CAS write.
+
+        The lock file itself is only ever *created* atomically (link() fails if it exists),
+        but deciding that a lock is stale and removing it are two steps; if two processes
+        both saw the same stale lock, the slower one could delete the lock the faster one
+        had just taken. Removals (stale takeover, release, force-unlock) therefore happen
+        only under this flock, after re-reading the lock file under it: what was judged is
+        exactly what gets removed. flock is released by the kernel when its holder dies.
+        """
+        self.guard_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.guard_path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the flock
+
+    # -- locking ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, operation: str, timeout: float = 0.0) -> Iterator[LockInfo]:
+        info = self._acquire(operation, timeout)
+        try:
+            yield info
+        finally:
+            self._release(info)
+
+    def _acquire(self, operation: str, timeout: float) -> LockInfo:
+        info = LockInfo(
+            id=str(uuid.uuid4()),
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            user=current_user(),
+            operation=operation,
+            created=utc_now(),
+        )
+        payload = (json.dumps(asdict(info), indent=2, sort_keys=True) + "\n").encode("utf-8")
+        deadline = time.monotonic() + max(timeout, 0.0)
+        delay = 0.02
+        while True:
+            if self._try_create(payload):
+                return info
+            present, holder = self._inspect_lock()
+            if not present:
+                continue  # released or stale and removed just now: try again at once
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LockError(self._locked_message(holder, timeout), holder)
+            time.sleep(min(delay * (0.5 + random.random()), remaining))
+            delay = min(delay * 2, 1.0)
+
+    def _locked_message(self, holder: LockInfo | None, timeout: float) -> str:
+        waited = f" (waited {timeout:g}s)" if timeout > 0 else ""
+        if holder is None:
+            return (
+                f"state {self.path} is locked{waited}, but the lock file {self.lock_path} is "
+                f"unreadable; if no run is active, delete that file by hand"
+            )
+        return (
+            f"state {self.path} is {holder.describe()}{waited}. If that run is no longer active, "
+            f"remove the lock with: telegent-iac force-unlock {holder.id}"
+        )
+
+    def _try_create(self, payload: bytes) -> bool:
+        # link() is as exclusive as O_CREAT|O_EXCL, but the lock file appears with its
+        # content complete, so a waiting process never reads a half-written lock. Where hard
+        # links are unsupported we fall back to O_CREAT|O_EXCL and write right away.
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.lock_path.parent / f".{self.lock_path.name}.{uuid.uuid4().hex}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            os.write(fd, payload)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, self.lock_path)
+            return True
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS):
+                raise
+            try:
+                fd = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:
+                return False
+            try:
+                os.write(fd, payload)
+            finally:
+                os.close(fd)
+            return True
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def _read_lock(self) -> tuple[bool, LockInfo | None]:
+        try:
+            data = self.lock_path.read_bytes()
+        except FileNotFoundError:
+            return False, None
+        return True, _parse_lock(data)
+
+    def _inspect_lock(self) -> tuple[bool, LockInfo | None]:
+        """(lock file present, its holder). A stale lock is removed and reported absent."""
+        with self._guard():
+            present, holder = self._read_lock()
+            if holder is not None and self.is_stale(holder):
+                log.warning(
+                    "removing stale lock on %s: %s, but process %d no longer exists on this host",
+                    self.path,
+                    holder.describe(),
+                    holder.pid,
+                )
+                os.unlink(self.lock_path)
+                return False, None
+            return present, holder
+
+    @staticmethod
+    def is_stale(holder: LockInfo) -> bool:
+        """Stale only when provably dead: same host and no such process. A lock taken on
+        another host is never assumed stale (its pid means nothing here)."""
+        return holder.host == socket.gethostname() and not pid_alive(holder.pid)
+
+    def _release(self, info: LockInfo) -> None:
+        with self._guard():
+            _, holder = self._read_lock()
+            if holder is not None and holder.id == info.id:
+                os.unlink(self.lock_path)
+                return
+        log.warning(
+            "the lock on %s (ID %s) was no longer held by this run when it ended (force-unlocked?); "
+            "left the current lock file alone",
+            self.path,
+            info.id,
+        )
+
+    def force_unlock(self, lock_id: str) -> None:
+        with self._guard():
+            present, holder = self._read_lock()
+            if not present:
+                raise LockError(f"state {self.path} is not locked")
+            if holder is None:
+                raise LockError(f"the lock file {self.lock_path} is unreadable; if no run is active, delete it by hand")
+            if holder.id != lock_id:
+                raise LockError(
+                    f"lock ID {lock_id} does not match the lock on {self.path}: it is {holder.describe()}",
+                    holder,
+                )
+            os.unlink(self.lock_path)
+        log.warning("force-unlocked %s: removed the lock %s", self.path, holder.describe())
+
+    # -- audit -----------------------------------------------------------------------------
+
+    def append_audit(self, record: dict[str, Any]) -> None:
+        line = audit_line(record)
+        self.audit_path.parent.mkdir(parents=True, exist_ok=True)
+        # One write() on an O_APPEND descriptor: concurrent appenders never interleave lines.
+        fd = os.open(self.audit_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            view = memoryview(line)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def close(self) -> None:
+        """Nothing to release (kept for symmetry with the PostgreSQL store)."""
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; some filesystems refuse fsync on a directory.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,460 @@
+"""The state in PostgreSQL, shared by many pipelines on many runners (issue 8).
+
+Tables (created on first use when missing; one row set per *workspace*, so one database can
+hold the states of several environments):
+  telegent_state         workspace PK, lineage, serial, format_version, body jsonb, updated_at
+  telegent_state_backup  the state as it was before each store instance's first write (the
+                         `.backup` of the file store); the newest BACKUPS_KEPT per workspace
+  telegent_lock_info     who holds the run lock (for the "locked by" message and force-unlock)
+  telegent_audit         the audit log, one jsonb record per mutating call
+
+The run lock is a session-level advisory lock held on a dedicated connection for the whole
+run: PostgreSQL releases it when that connection ends, so a killed job never leaves it stuck.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import random
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from telegent_iac.state.audit import scrub
+from telegent_iac.state.file import current_user
+from telegent_iac.state.model import FORMAT_VERSION, State, StateError, utc_now
+from telegent_iac.state.store import LockError, LockInfo
+
+log = logging.getLogger(__name__)
+
+BACKUPS_KEPT = 10
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS telegent_state (
+    workspace text PRIMARY KEY,
+    lineage text NOT NULL,
+    serial bigint NOT NULL,
+    format_version integer NOT NULL,
+    body jsonb NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS telegent_state_backup (
+    id bigserial PRIMARY KEY,
+    workspace text NOT NULL,
+    lineage text NOT NULL,
+    serial bigint NOT NULL,
+    format_version integer NOT NULL,
+    body jsonb NOT NULL,
+    saved_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS telegent_state_backup_workspace ON telegent_state_backup (workspace, id);
+CREATE TABLE IF NOT EXISTS telegent_lock_info (
+    workspace text PRIMARY KEY,
+    lock_id text NOT NULL,
+    pid integer NOT NULL,
+    host text NOT NULL,
+    holder_user text NOT NULL,
+    operation text NOT NULL,
+    created text NOT NULL,
+    backend_pid integer NOT NULL
+);
+CREATE TABLE IF NOT EXISTS telegent_audit (
+    id bigserial PRIMARY KEY,
+    workspace text NOT NULL,
+    at timestamptz NOT NULL DEFAULT now(),
+    record jsonb NOT NULL
+);
+"""
+_TABLES = ("telegent_state", "telegent_state_backup", "telegent_lock_info", "telegent_audit")
+# Serialises concurrent first-time schema creation (CREATE TABLE IF NOT EXISTS is not safe
+# against itself running at the same moment in two sessions).
+_SCHEMA_LOCK_KEY = 0x7E1E6E47_00000001
+
+
+def _psycopg() -> ModuleType:
+    try:
+        import psycopg
+    except ImportError as exc:  # the file store must keep working without the driver
+        raise StateError(
+            "a postgresql:// state needs the psycopg 3 driver: pip install 'telegent-iac[postgres]'"
+        ) from exc
+    return psycopg
+
+
+def lock_key(workspace: str) -> int:
+    """The advisory lock key of a workspace: a signed 64-bit hash, stable across versions."""
+    digest = hashlib.sha256(f"telegent-iac:{workspace}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def redact_dsn(dsn: str) -> str:
+    """The DSN without its password, for messages."""
+    if "://" in dsn:
+        parts = urlsplit(dsn)
+        if parts.password is not None:
+            host = parts.netloc.rsplit("@", 1)[1]
+            user = parts.username or ""
+            parts = parts._replace(netloc=f"{user}:***@{host}")
+        return urlunsplit(parts)
+    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", dsn)
+
+
+class PostgresStateStore:
+    """A StateStore in PostgreSQL: one row per workspace, written by compare-and-set."""
+
+    def __init__(self, dsn: str, workspace: str = "default") -> None:
+        if not workspace:
+            raise StateError("the PostgreSQL workspace name must not be empty")
+        self.dsn = dsn
+        self.workspace = workspace
+        self.description = f"{redact_dsn(dsn)} (workspace {workspace})"
+        self._conn: Any = None
+        self._observed = False
+        self._expected: tuple[str, int] | None = None
+        self._backed_up = False
+        self._mutex = threading.Lock()
+
+    # -- connections -----------------------------------------------------------------------
+
+    def _connect(self, purpose: str) -> Any:
+        psycopg = _psycopg()
+        try:
+            conn = psycopg.connect(self.dsn, autocommit=True, application_name=f"telegent-iac {purpose}")
+        except psycopg.Error as exc:
+            raise StateError(f"cannot connect to {self.description}: {exc}") from exc
+        return conn
+
+    def _db(self) -> Any:
+        if self._conn is None or self._conn.closed:
+            conn = self._connect("state")
+            _ensure_schema(conn)
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @contextlib.contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        psycopg = _psycopg()
+        try:
+            yield
+        except psycopg.Error as exc:
+            raise StateError(f"{self.description}: {doing} failed: {exc}") from exc
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _load(self) -> State | None:
+        with self._errors("reading the state"):
+            row = (
+                self._db()
+                .execute(
+                    "SELECT lineage, serial, format_version, body FROM telegent_state WHERE workspace = %s",
+                    (self.workspace,),
+                )
+                .fetchone()
+            )
+        if row is None:
+            return None
+        lineage, serial, version, body = row
+        if version > FORMAT_VERSION:
+            # Same message as State.from_dict gives, even if the body says otherwise.
+            body = dict(body, format_version=version)
+        state = State.from_dict(body, source=self.description)
+        # The columns are what the compare-and-set checks, so they are authoritative.
+        state.lineage, state.serial = lineage, serial
+        return state
+
+    def read(self) -> State | None:
+        with self._mutex:
+            state = self._load()
+            self._observed = True
+            self._expected = None if state is None else (state.lineage, state.serial)
+            return state
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def write(self, state: State) -> None:
+        psycopg = _psycopg()
+        from psycopg.types.json import Jsonb
+
+        with self._mutex:
+            if not self._observed:
+                stored = self._load()
+                self._observed = True
+                self._expected = None if stored is None else (stored.lineage, stored.serial)
+                if stored is not None and (stored.lineage, stored.serial) != (state.lineage, state.serial):
+                    raise StateError(
+                        f"{self.description}: state changed underneath: it holds lineage {stored.lineage} "
+                        f"serial {stored.serial}, but the state being written came from lineage "
+                        f"{state.lineage} serial {state.serial}; read it again"
+                    )
+            expected = self._expected
+            new_serial = max(expected[1] if expected else 0, state.serial) + 1
+            doc = state.to_dict()
+            doc["serial"] = new_serial
+            conn = self._db()
+            try:
+                with conn.transaction():
+                    if expected is None:
+                        cur = conn.execute(
+                            "INSERT INTO telegent_state (workspace, lineage, serial, format_version, body)"
+                            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (workspace) DO NOTHING",
+                            (self.workspace, state.lineage, new_serial, FORMAT_VERSION, Jsonb(doc)),
+                        )
+                    else:
+                        if not self._backed_up:
+                            self._backup(conn, expected)
+                        cur = conn.execute(
+                            "UPDATE telegent_state SET lineage = %s, serial = %s, format_version = %s,"
+                            " body = %s, updated_at = now()"
+                            " WHERE workspace = %s AND lineage = %s AND serial = %s",
+                            (
+                                state.lineage,
+                                new_serial,
+                                FORMAT_VERSION,
+                                Jsonb(doc),
+                                self.workspace,
+                                expected[0],
+                                expected[1],
+                            ),
+                        )
+                    if cur.rowcount != 1:
+                        raise StateError(self._changed_message(conn, expected))  # rolls back
+            except psycopg.Error as exc:
+                raise StateError(f"{self.description}: writing the state failed: {exc}") from exc
+            self._backed_up = True
+            self._expected = (state.lineage, new_serial)
+            state.serial = new_serial
+
+    def _backup(self, conn: Any, expected: tuple[str, int]) -> None:
+        # In the same transaction as the update: if the compare-and-set fails, so does this.
+        conn.execute(
+            "INSERT INTO telegent_state_backup (workspace, lineage, serial, format_version, body)"
+            " SELECT workspace, lineage, serial, format_version, body FROM telegent_state"
+            " WHERE workspace = %s AND lineage = %s AND serial = %s",
+            (self.workspace, expected[0], expected[1]),
+        )
+        conn.execute(
+            "DELETE FROM telegent_state_backup WHERE workspace = %s AND id NOT IN"
+            " (SELECT id FROM telegent_state_backup WHERE workspace = %s ORDER BY id DESC LIMIT %s)",
+            (self.workspace, self.workspace, BACKUPS_KEPT),
+        )
+
+    def _changed_message(self, conn: Any, expected: tuple[str, int] | None) -> str:
+        row = conn.execute(
+            "SELECT lineage, serial FROM telegent_state WHERE workspace = %s", (self.workspace,)
+        ).fetchone()
+        what = "no state" if expected is None else f"lineage {expected[0]} serial {expected[1]}"
+        now = "no state" if row is None else f"lineage {row[0]} serial {row[1]}"
+        return (
+            f"{self.description}: state changed underneath: this run expected {what} but the "
+            f"database now holds {now} (another run wrote it; was the lock bypassed?); nothing was written"
+        )
+
+    def backups(self) -> list[tuple[int, str]]:
+        """(serial, saved_at) of the kept backups, newest first (for `docs` and tests)."""
+        with self._errors("listing backups"):
+            rows = (
+                self._db()
+                .execute(
+                    "SELECT serial, saved_at::text FROM telegent_state_backup WHERE workspace = %s ORDER BY id DESC",
+                    (self.workspace,),
+                )
+                .fetchall()
+            )
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    # -- locking ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, operation: str, timeout: float = 0.0) -> Iterator[LockInfo]:
+        conn = self._connect("lock")
+        try:
+            info = self._acquire(conn, operation, timeout)
+        except BaseException:
+            conn.close()
+            raise
+        try:
+            yield info
+        finally:
+            self._release(conn, info)
+
+    def _acquire(self, conn: Any, operation: str, timeout: float) -> LockInfo:
+        key = lock_key(self.workspace)
+        deadline = time.monotonic() + max(timeout, 0.0)
+        delay = 0.02
+        with self._errors("taking the lock"):
+            _ensure_schema(conn)
+            while True:
+                if conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    holder, backend = self._holder(conn)
+                    raise LockError(self._locked_message(holder, backend, timeout), holder)
+                time.sleep(min(delay * (0.5 + random.random()), remaining))
+                delay = min(delay * 2, 1.0)
+            info = LockInfo(
+                id=str(uuid.uuid4()),
+                pid=os.getpid(),
+                host=socket.gethostname(),
+                user=current_user(),
+                operation=operation,
+                created=utc_now(),
+            )
+            # The row of a holder that was killed is simply overwritten: the advisory lock, not
+            # the row, is the truth; the row only names the holder.
+            conn.execute(
+                "INSERT INTO telegent_lock_info"
+                " (workspace, lock_id, pid, host, holder_user, operation, created, backend_pid)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, pg_backend_pid())"
+                " ON CONFLICT (workspace) DO UPDATE SET lock_id = EXCLUDED.lock_id, pid = EXCLUDED.pid,"
+                " host = EXCLUDED.host, holder_user = EXCLUDED.holder_user,"
+                " operation = EXCLUDED.operation, created = EXCLUDED.created,"
+                " backend_pid = EXCLUDED.backend_pid",
+                (self.workspace, info.id, info.pid, info.host, info.user, info.operation, info.created),
+            )
+        return info
+
+    def _release(self, conn: Any, info: LockInfo) -> None:
+        psycopg = _psycopg()
+        try:
+            conn.execute(
+                "DELETE FROM telegent_lock_info WHERE workspace = %s AND lock_id = %s", (self.workspace, info.id)
+            )
+            conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(self.workspace),))
+        except psycopg.Error as exc:
+            # The session is gone (force-unlocked, server restart): the lock went with it.
+            log.warning("lock on %s ended before the run did: %s", self.description, exc)
+        finally:
+            conn.close()
+
+    def _holder(self, conn: Any) -> tuple[LockInfo | None, int | None]:
+        """(recorded holder, backend pid actually holding the advisory lock)."""
+        key = lock_key(self.workspace)
+        row = conn.execute(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+            " AND classid::bigint = %s AND objid::bigint = %s",
+            ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF),
+        ).fetchone()
+        backend = None if row is None else int(row[0])
+        info_row = conn.execute(
+            "SELECT lock_id, pid, host, holder_user, operation, created, backend_pid"
+            " FROM telegent_lock_info WHERE workspace = %s",
+            (self.workspace,),
+        ).fetchone()
+        if info_row is None or backend is None or int(info_row[6]) != backend:
+            return None, backend  # the row is a dead holder's, or not written yet
+        return (
+            LockInfo(
+                id=info_row[0],
+                pid=int(info_row[1]),
+                host=info_row[2],
+                user=info_row[3],
+                operation=info_row[4],
+                created=info_row[5],
+            ),
+            backend,
+        )
+
+    def _locked_message(self, holder: LockInfo | None, backend: int | None, timeout: float) -> str:
+        waited = f" (waited {timeout:g}s)" if timeout > 0 else ""
+        if holder is None:
+            who = f"PostgreSQL backend pid {backend}" if backend is not None else "another session"
+            return f"state {self.description} is locked by {who}{waited}; its details are not recorded yet"
+        return (
+            f"state {self.description} is {holder.describe()}{waited}. The lock ends with that run's "
+            f"database session; to end that session now: telegent-iac force-unlock {holder.id}"
+        )
+
+    def force_unlock(self, lock_id: str) -> None:
+        """End the holding session (pg_terminate_backend) if `lock_id` names the current lock.
+
+        An advisory lock cannot be released from another session; it ends with its session.
+        Terminating that session is the one way to break it. The run that held it carries on
+        without the lock, but its next state write fails the compare-and-set if anyone else
+        has written meanwhile, so nothing is overwritten silently.
+        """
+        conn = self._connect("force-unlock")
+        try:
+            with self._errors("force-unlock"):
+                _ensure_schema(conn)
+                holder, backend = self._holder(conn)
+                if backend is None:
+                    raise LockError(f"state {self.description} is not locked")
+                if holder is None or holder.id != lock_id:
+                    current = holder.describe() if holder else f"held by PostgreSQL backend pid {backend}"
+                    raise LockError(
+                        f"lock ID {lock_id} does not match the lock on {self.description}: it is {current}",
+                        holder,
+                    )
+                try:
+                    ended = conn.execute("SELECT pg_terminate_backend(%s)", (backend,)).fetchone()[0]
+                except _psycopg().errors.InsufficientPrivilege as exc:
+                    raise LockError(
+                        f"cannot end the session holding the lock on {self.description}: {exc}. Ask a "
+                        f"database administrator to run: SELECT pg_terminate_backend({backend})",
+                        holder,
+                    ) from exc
+                if not ended:
+                    raise LockError(f"the session holding the lock on {self.description} could not be ended")
+                conn.execute(
+                    "DELETE FROM telegent_lock_info WHERE workspace = %s AND lock_id = %s", (self.workspace, lock_id)
+                )
+                # Wait briefly until the server has really released it, so a run started right
+                # after force-unlock does not find it still held.
+                key = lock_key(self.workspace)
+                for _ in range(100):
+                    if conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+                        conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                        break
+                    time.sleep(0.05)
+        finally:
+            conn.close()
+        log.warning("force-unlocked %s: ended the session of %s", self.description, holder.describe())
+
+    # -- audit -----------------------------------------------------------------------------
+
+    def append_audit(self, record: dict[str, Any]) -> None:
+        from psycopg.types.json import Jsonb
+
+        with self._mutex, self._errors("appending to the audit log"):
+            self._db().execute(
+                "INSERT INTO telegent_audit (workspace, record) VALUES (%s, %s)",
+                (self.workspace, Jsonb(scrub(record))),
+            )
+
+    def audit_records(self) -> list[dict[str, Any]]:
+        """The workspace's audit log, oldest first."""
+        with self._mutex, self._errors("reading the audit log"):
+            rows = (
+                self._db()
+                .execute("SELECT record FROM telegent_audit WHERE workspace = %s ORDER BY id", (self.workspace,))
+                .fetchall()
+            )
+        return [dict(r[0]) for r in rows]
+
+
+def _ensure_schema(conn: Any) -> None:
+    """Create the tables when missing; a role without CREATE works once they exist."""
+    present = conn.execute(
+        "SELECT count(*) FROM unnest(%s::text[]) AS t(name) WHERE to_regclass(name) IS NOT NULL",
+        (list(_TABLES),),
+    ).fetchone()[0]
+    if present == len(_TABLES):
+        return
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
+        conn.execute(_SCHEMA)
