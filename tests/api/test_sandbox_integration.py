@@ -181,9 +181,9 @@ def test_delete_and_update_retry_through_faults(sandbox_factory: SandboxFactory)
 
 
 def test_wrong_credentials_are_an_auth_error(sandbox: SandboxServer) -> None:
-    with TelegentClient(sandbox.url, DEMO_ACCOUNT_KEY, "wrong-secret", rate_limit=0) as c:
-        with pytest.raises(AuthError) as info:
-            c.list_workgroups()
+    with TelegentClient(sandbox.url, DEMO_ACCOUNT_KEY, "wrong-secret", rate_limit=0) as c, \
+            pytest.raises(AuthError) as info:
+        c.list_workgroups()
     assert "wrong-secret" not in str(info.value)
 
 
