@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from telegent_iac import model
+from telegent_iac import model, spec
 from telegent_iac.config import schema as config_schema
 from telegent_iac.config.interpolate import VAR_NAME, Interpolation
 from telegent_iac.config.yamlfile import Document, PathKey, parse, read_text
@@ -34,6 +34,21 @@ _TYPE_WORDS = {
     "array": "a list",
     "null": "empty",
 }
+
+
+@cache
+def _spec_fields() -> tuple[dict[str, Any], dict[str, Any]]:
+    # spec.workgroup_fields() deep-copies the spec on every call; canonical_workgroup() calls
+    # it per workgroup, which was most of the load time at 10,000 workgroups. Same result.
+    return spec.workgroup_fields(), spec.member_fields()
+
+
+def canonical_workgroup(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return model.canonical_fields(raw, _spec_fields()[0])
+
+
+def canonical_member(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return model.canonical_fields(raw, _spec_fields()[1])
 
 
 @cache
@@ -119,6 +134,8 @@ class _Run:
             return
         if kind == "required":
             for missing in error.validator_value:
+                if (*path, missing) in doc.failed:
+                    continue
                 if isinstance(error.instance, dict) and missing not in error.instance:
                     self.add(doc.key_position(path), f"missing required field '{missing}'")
             return
@@ -329,6 +346,8 @@ def _normalise(
     out: dict[str, Any] = {}
     for key, value in raw.items():
         prop = props.get(key)
+        if (*path, key) in doc.failed:
+            continue  # its interpolation failed and was reported; nothing more to say
         if prop is None:
             out[key] = value
             continue
@@ -375,7 +394,8 @@ def _check_workgroup(entry: _Entry, addresses: Mapping[str, _Entry], run: _Run) 
             normalised.append(member)
         fields["members"] = normalised
     before = len(run.problems)
-    run.schema_errors(validators.workgroup, fields, doc, path)
+    if not validators.workgroup_fast(fields):
+        run.schema_errors(validators.workgroup, fields, doc, path)
     entry.fields = {key: value for key, value in fields.items() if key != "members"}
     entry.members = members
     _check_zone(entry, run)
@@ -405,6 +425,8 @@ def _check_routing_refs(entry: _Entry, addresses: Mapping[str, _Entry], run: _Ru
         if not isinstance(kind, str) or kind.lower() != "workgroup":
             continue
         target = fields.get(id_field)
+        if (*entry.path, id_field) in entry.doc.failed:
+            continue
         if target is None or target == "":
             run.add(
                 entry.doc.key_position((*entry.path, type_field)),
@@ -423,15 +445,21 @@ def _check_members(entry: _Entry, addresses: Mapping[str, _Entry], run: _Run) ->
         kind = member.get("Type")
         if kind == "Workgroup":
             target = member.get("ReferenceWorkgroupId")
-            if target is None or target == "":
+            if (*path, "ReferenceWorkgroupId") in doc.failed:
+                pass
+            elif target is None or target == "":
                 run.add(doc.key_position(path), "a Workgroup member needs ReferenceWorkgroupId (a workgroup address)")
             elif isinstance(target, str) and target not in addresses:
                 run.add(doc.value_position((*path, "ReferenceWorkgroupId")), _unknown_address(target, addresses))
-        elif kind == "User" and not member.get("ReferenceUserId") and not member.get("PhoneNumber"):
+        elif kind == "User" and not any(
+            member.get(name) or (*path, name) in doc.failed for name in ("ReferenceUserId", "PhoneNumber")
+        ):
             run.add(doc.key_position(path), "a User member needs ReferenceUserId or PhoneNumber")
         if is_ivr:
             digit = member.get("DigitOrder")
-            if digit is None:
+            if (*path, "DigitOrder") in doc.failed:
+                pass
+            elif digit is None:
                 run.add(doc.key_position(path), "every member of an IVR workgroup needs DigitOrder (the digit 0-9)")
             elif isinstance(digit, int) and not isinstance(digit, bool):
                 if not 0 <= digit <= 9:
@@ -448,7 +476,7 @@ def _check_members(entry: _Entry, addresses: Mapping[str, _Entry], run: _Run) ->
                 else:
                     digits[digit] = path
         explicit = member.get("key")
-        identity = model.member_key(model.canonical_member(member), str(explicit) if explicit else None)
+        identity = model.member_key(canonical_member(member), str(explicit) if explicit else None)
         if identity in identities:
             first_position = doc.key_position(identities[identity])
             run.add(
@@ -634,12 +662,12 @@ def _workgroup(entry: _Entry) -> Workgroup:
     members = []
     for member, path in entry.members:
         explicit = member.get("key")
-        fields = model.canonical_member(member)
+        fields = canonical_member(member)
         key = model.member_key(fields, str(explicit) if explicit else None)
         members.append(Member(key, fields, doc.key_position(path)))
     return Workgroup(
         address=entry.address,
-        fields=model.canonical_workgroup(entry.fields),
+        fields=canonical_workgroup(entry.fields),
         members=tuple(members),
         prevent_destroy=bool(entry.fields.get("prevent_destroy", False)),
         allow_replace=bool(entry.fields.get("allow_replace", False)),

@@ -70,6 +70,7 @@ class Document:
     # path -> (mark of the key, mark of the value); list items have the item twice.
     marks: dict[PathKey, tuple[Any, Any]] = field(default_factory=dict)
     interpolated: set[PathKey] = field(default_factory=set)
+    failed: set[PathKey] = field(default_factory=set)  # interpolation failed: already reported
     problems: list[Problem] = field(default_factory=list)
 
     def _marks(self, path: PathKey) -> tuple[Any, Any] | None:
@@ -306,9 +307,7 @@ class _Builder:
 
     def _take_key(self, frame: _Frame, value: Any, mark: Any) -> None:
         frame.key_mark = mark
-        if value is _MERGE_KEY:
-            frame.key = _MERGE_KEY
-        elif isinstance(value, _KeyText):
+        if isinstance(value, _KeyText):
             frame.key = value.text
         else:
             self.doc.problem(mark, "mapping keys must be plain strings, not lists or mappings")
@@ -318,36 +317,52 @@ class _Builder:
 
     def scalar(self, event: Any) -> None:
         mark = event.start_mark
-        frame, path, is_key = self._slot(mark)
+        stack = self.stack
+        frame = stack[-1] if stack else None
+        if frame is not None and frame.is_map and frame.key is _MISSING:
+            # A mapping key: never resolved to a number or boolean; "<<" plain is a merge.
+            text = event.value
+            frame.size += 1
+            frame.key_mark = mark
+            if text == "<<" and event.implicit[0] and event.tag is None:
+                frame.key = _MERGE_KEY
+            else:
+                if "${" in text and "${" in text.replace("$${", ""):
+                    self.doc.problem(mark, f"interpolation is not allowed in mapping keys ('{text}')")
+                frame.key = text
+            if event.anchor is not None:
+                self._remember(event.anchor, text, (*frame.path, "<key>"), 1)
+            return
         tag = event.tag
         if tag is None or tag == "!":
+            tag = _STR
             if event.implicit[0]:
                 value = event.value
-                tag = _STR
                 for candidate, regexp in _IMPLICIT.get(value[:1], ()):
                     if regexp.match(value):
                         tag = candidate
                         break
-            else:
-                tag = _STR
-        if is_key:
-            if tag == _MERGE:
-                result: Any = _MERGE_KEY
-            else:
-                text = event.value
-                if "${" in text.replace("$${", ""):
-                    self.doc.problem(mark, f"interpolation is not allowed in mapping keys ('{text}')")
-                result = _KeyText(text)
-            self._remember(event.anchor, result, path, 1)
-            self._place(result, mark, 1, None)
-            return
-        value = self._construct(event, tag, mark)
-        if isinstance(value, str) and "$" in value and self.interpolate is not None:
+        value = event.value if tag == _STR else self._construct(event, tag, mark)
+        if self.interpolate is not None and isinstance(value, str) and "$" in value:
+            path = self._slot(mark)[1]
             value, errors = self.interpolate(value)
             for error in errors:
                 self.doc.problem(mark, error)
             self.doc.interpolated.add(path)
-        self._remember(event.anchor, value, path, 1)
+            if errors:
+                self.doc.failed.add(path)
+        if event.anchor is not None:
+            self._remember(event.anchor, value, self._slot(mark)[1], 1)
+        if frame is not None and frame.is_map:
+            key = frame.key
+            if key.__class__ is str and key not in frame.seen:
+                # The common case, inlined: a scalar value under a new plain key.
+                frame.key = _MISSING
+                frame.size += 1
+                self.doc.marks[(*frame.path, key)] = (frame.key_mark, mark)
+                frame.seen[key] = frame.key_mark
+                frame.value[key] = value
+                return
         self._place(value, mark, 1, None)
 
     def _construct(self, event: Any, tag: str, mark: Any) -> Any:
