@@ -139,6 +139,7 @@ class Applier:
         parallelism: int = 4,
         on_event: Callable[[Event], None] | None = None,
         stop: threading.Event | None = None,
+        audit: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.plan = plan
         self.writer = StateWriter(store, state)
@@ -148,10 +149,29 @@ class Applier:
         self.on_event = on_event or (lambda e: None)
         self.stop = stop or threading.Event()
         self.result = ApplyResult()
+        self.audit = audit or (lambda record: None)
         self._live_lock = threading.Lock()
         self._completed = 0
         self._total = 0
         self._creating = {c.address for c in plan.changes if CREATE in c.actions}
+
+    # --- calls ---------------------------------------------------------------------------------------
+
+    def _call(self, endpoint: str, address: str, fields: Mapping[str, Any], fn: Callable[[], T]) -> T:
+        """Make one mutating call and append it to the audit log, whatever its outcome."""
+        started = time.monotonic()
+        record: dict[str, Any] = {"time": utc_now(), "address": address, "endpoint": endpoint, "fields": dict(fields)}
+        try:
+            result = fn()
+        except ApiError as exc:
+            record.update(status=exc.status, error=exc.message, ambiguous=exc.ambiguous)
+            raise
+        else:
+            record.update(status=200, returned_id=result if isinstance(result, str) else None)
+            return result
+        finally:
+            record["duration_s"] = round(time.monotonic() - started, 4)
+            self.audit(record)
 
     # --- ID resolution ------------------------------------------------------------------------
 
@@ -263,7 +283,8 @@ class Applier:
             body = self._resolve_refs(desired, member=False)
             for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
                 try:
-                    new_id = self.client.create_workgroup(body)
+                    new_id = self._call(spec.WORKGROUPS, change.address, body,
+                                        lambda: self.client.create_workgroup(body))
                 except ApiError as exc:
                     if not exc.ambiguous:
                         self.writer.commit(lambda s: setattr(s.workgroups[change.address], "pending_create", None))
@@ -281,6 +302,16 @@ class Applier:
             return None
 
         return run
+
+    def _delete_workgroup(self, address: str, workgroup_id: str) -> None:
+        with contextlib.suppress(NotFoundError):  # already deleted: the goal is reached
+            self._call(spec.WORKGROUP_DELETE, address, {"WorkgroupId": workgroup_id},
+                       lambda: self.client.delete_workgroup(workgroup_id))
+
+    def _delete_member(self, address: str, member_id: str) -> None:
+        with contextlib.suppress(NotFoundError):  # already gone: the goal is reached
+            self._call(spec.ACTIVITY_DELETE, address, {"WorkgroupActivityId": member_id},
+                       lambda: self.client.delete_activity(member_id))
 
     def _record_created(self, address: str, new_id: str) -> None:
         self.writer.commit(lambda s: adopt_workgroup(s.workgroups[address], new_id))
@@ -306,7 +337,8 @@ class Applier:
                                                     if k in after and k in fields}}, member=False)
             body = {k: v for k, v in body.items() if k in fields}
             workgroup_id = self._id_of(change.address)
-            self.client.update_workgroup(workgroup_id, body)
+            self._call(spec.WORKGROUP_UPDATE, change.address, {"WorkgroupId": workgroup_id, **body},
+                       lambda: self.client.update_workgroup(workgroup_id, body))
 
             def record(state: State) -> None:
                 ws = state.workgroups[change.address]
@@ -323,8 +355,7 @@ class Applier:
             workgroup_id = change.workgroup_id
             gone = change.reason.startswith("already gone")
             if workgroup_id and not gone:
-                with contextlib.suppress(NotFoundError):  # already deleted: the goal is reached
-                    self.client.delete_workgroup(workgroup_id)
+                self._delete_workgroup(change.address, workgroup_id)
             self.writer.commit(lambda s: s.workgroups.pop(change.address, None))
             return workgroup_id
 
@@ -332,8 +363,7 @@ class Applier:
 
     def _deposed_step(self, address: str, old_id: str) -> Callable[[], str | None]:
         def run() -> str | None:
-            with contextlib.suppress(NotFoundError):
-                self.client.delete_workgroup(old_id)
+            self._delete_workgroup(address, old_id)
             self.writer.commit(lambda s: s.workgroups[address].deposed.remove(old_id))
             return old_id
 
@@ -373,8 +403,7 @@ class Applier:
                 ws = self.state.workgroups.get(a)
                 member_id = mc.member_id
                 if member_id:
-                    with contextlib.suppress(NotFoundError):
-                        self.client.delete_activity(member_id)
+                    self._delete_member(a, member_id)
                 if ws is not None:
                     self.writer.commit(lambda s: s.workgroups[a].members.pop(mc.key, None))
                 return member_id
@@ -384,7 +413,8 @@ class Applier:
                 ws = self.state.workgroups[a]
                 member_id = ws.members[mc.key].id if mc.key in ws.members else mc.member_id
                 assert member_id
-                self.client.update_activity(member_id, body)
+                self._call(spec.ACTIVITY_UPDATE, a, {"WorkgroupActivityId": member_id, **body},
+                           lambda: self.client.update_activity(member_id, body))
                 self.writer.commit(lambda s: setattr(s.workgroups[a].members[mc.key], "fields", after))
                 return member_id
             return self._create_member(a, mc.key, after, body)
@@ -401,7 +431,8 @@ class Applier:
         workgroup_id = self._id_of(address)
         for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
             try:
-                member_id = self.client.create_activity(workgroup_id, body)
+                member_id = self._call(spec.ACTIVITY, address, {"WorkgroupId": workgroup_id, **body},
+                                       lambda: self.client.create_activity(workgroup_id, body))
             except ApiError as exc:
                 if not exc.ambiguous:
                     self.writer.commit(lambda s: s.workgroups[address].members.pop(key, None))

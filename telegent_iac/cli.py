@@ -1,0 +1,446 @@
+"""Command line: parses flags, calls the stages in telegent_iac.workflow, maps errors to exit
+codes. Exit codes: 0 success (plan: no changes), 1 error, 2 changes present (plan
+--detailed-exitcode), 130 interrupted."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from telegent_iac import __version__, workflow
+from telegent_iac.api.errors import ApiError, ConfigError
+from telegent_iac.apply import Applier, ApplyResult, Event
+from telegent_iac.plan.model import Plan
+from telegent_iac.plan.pending import AMBIGUOUS, resolve_all
+from telegent_iac.plan.planner import PlanOptions
+from telegent_iac.problems import UserError
+from telegent_iac.render.json_view import plan_json, render_json
+from telegent_iac.render.markdown import render_markdown
+from telegent_iac.render.text import render_text
+from telegent_iac.state import DEFAULT_STATE_PATH
+from telegent_iac.state.model import State, StateError
+from telegent_iac.state.store import LockError, StateStore
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def handle_errors(fn: F) -> F:
+    """User mistakes and API failures become one clear message and exit 1, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except UserError as exc:
+            for problem in exc.problems:
+                err(str(problem))
+            err(f"Error: {exc}")
+        except (StateError, LockError, ConfigError) as exc:
+            err(f"Error: {exc}")
+        except ApiError as exc:
+            err(f"Error: Telegent API: {exc}")
+        sys.exit(EXIT_ERROR)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def use_color(no_color: bool) -> bool:
+    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+# --- shared options ---------------------------------------------------------------------------------
+
+
+def state_options(fn: F) -> F:
+    fn = click.option(
+        "--lock-timeout", default=0.0, show_default=True, type=float, metavar="SECONDS",
+        help="Wait this long for another run's state lock before giving up.",
+    )(fn)
+    fn = click.option(
+        "--state", "state_location", envvar="TELEGENT_STATE", default=DEFAULT_STATE_PATH, show_default=True,
+        help="State location: a JSON file path, or postgresql://... for a shared state (env TELEGENT_STATE).",
+    )(fn)
+    return fn
+
+
+def api_options(fn: F) -> F:
+    fn = click.option(
+        "--sandbox", is_flag=True,
+        help="Run against the built-in Telegent sandbox (a local emulator, not Telegent) on an "
+        "ephemeral loopback port, with its database beside the state. Needs no credentials.",
+    )(fn)
+    return fn
+
+
+def config_options(fn: F) -> F:
+    fn = click.option(
+        "--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False),
+        help="YAML file of variables for ${var.NAME} (repeatable; e.g. one per environment).",
+    )(fn)
+    fn = click.argument("paths", nargs=-1, required=True, type=click.Path())(fn)
+    return fn
+
+
+def plan_options(fn: F) -> F:
+    for decorator in reversed([
+        click.option("--refresh", type=click.Choice(["summary", "full"]), default="summary", show_default=True,
+                     help="summary: one list call. full: also read every managed workgroup's details "
+                     "(one paced call each) and report changes made outside telegent-iac."),
+        click.option("--refresh-only", is_flag=True,
+                     help="Accept what is live into the state (after a full refresh); no write endpoint is called."),
+        click.option("--allow-delete", is_flag=True,
+                     help="Delete workgroups that are in the state but no longer declared "
+                     "(never those with prevent_destroy)."),
+        click.option("--allow-replace", is_flag=True,
+                     help="Allow delete-and-create when a field the update endpoint does not accept changes."),
+        click.option("--destroy-threshold", default=30.0, show_default=True, type=float, metavar="PERCENT",
+                     help="Refuse a plan that deletes or replaces more than this share of the managed "
+                     "workgroups (applies from 10 managed workgroups on)."),
+        click.option("--force", is_flag=True, help="Override --destroy-threshold."),
+        click.option("--no-color", is_flag=True, help="Plain output (also when NO_COLOR is set)."),
+    ]):
+        fn = decorator(fn)
+    return fn
+
+
+def settings_from(paths: tuple[str, ...], state_location: str, lock_timeout: float, sandbox: bool,
+                  var_files: tuple[str, ...] = (), parallelism: int = 4) -> workflow.Settings:
+    return workflow.Settings(
+        config_paths=list(paths), state_location=state_location, env=dict(os.environ),
+        var_files=list(var_files), lock_timeout=lock_timeout, sandbox=sandbox,
+        parallelism=parallelism, progress=err,
+    )
+
+
+def options_from(refresh: str, refresh_only: bool, allow_delete: bool, allow_replace: bool,
+                 destroy_threshold: float, force: bool) -> PlanOptions:
+    return PlanOptions(
+        allow_delete=allow_delete, allow_replace=allow_replace,
+        refresh="refresh-only" if refresh_only else refresh,
+        destroy_threshold=destroy_threshold, force=force,
+    )
+
+
+@contextlib.contextmanager
+def locked(store: StateStore, operation: str, timeout: float) -> Iterator[None]:
+    with store.lock(operation, timeout):
+        yield
+
+
+# --- commands ----------------------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="telegent-iac")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for HTTP calls).")
+def main(verbose: int) -> None:
+    """Telegent call-routing workgroups as code.
+
+    Keep workgroups (IVR menus, simultaneous-ring and round-robin groups) and their members in
+    YAML; `plan` shows exactly what would change in the account, `apply` makes only those calls
+    and records every WorkgroupId in the state.
+
+    Credentials come from TELEGENT_ACCOUNT_KEY and TELEGENT_ACCOUNT_SECRET (TELEGENT_API_URL to
+    point elsewhere); or add --sandbox to plan/apply to try everything against the built-in
+    emulator. Exit codes: 0 ok, 1 error, 2 changes present (plan --detailed-exitcode),
+    130 interrupted.
+    """
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+@main.command()
+@config_options
+@handle_errors
+def validate(paths: tuple[str, ...], var_files: tuple[str, ...]) -> None:
+    """Check configuration files without contacting Telegent.
+
+    Reports every problem in every file at once as FILE:LINE:COLUMN: MESSAGE and exits 1 if
+    there is any. PATHS are YAML files or directories of them.
+    """
+    desired = workflow.load_desired(settings_from(paths, DEFAULT_STATE_PATH, 0, False, var_files))
+    click.echo(f"The configuration is valid: {len(desired.workgroups)} workgroups.")
+
+
+@main.command()
+@config_options
+@state_options
+@api_options
+@plan_options
+@click.option("--out", "out", type=click.Path(dir_okay=False),
+              help="Save the plan to FILE; `apply FILE` carries out exactly that plan.")
+@click.option("--json", "as_json", is_flag=True, help="Print the machine-readable plan (docs/json-format.md).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="Output format; markdown is for pull-request comments.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 for no changes, 1 for an error, 2 for changes.")
+@handle_errors
+def plan(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: str, lock_timeout: float,
+         sandbox: bool, refresh: str, refresh_only: bool, allow_delete: bool, allow_replace: bool,
+         destroy_threshold: float, force: bool, no_color: bool, out: str | None, as_json: bool, fmt: str,
+         detailed_exitcode: bool) -> None:
+    """Show what apply would change, without changing anything.
+
+    Compares the YAML with the state and the live account (one list call by default). The plan
+    goes to stdout, progress and logs to stderr.
+    """
+    settings = settings_from(paths, state_location, lock_timeout, sandbox, var_files)
+    options = options_from(refresh, refresh_only, allow_delete, allow_replace, destroy_threshold, force)
+    desired = workflow.load_desired(settings)
+    store = workflow.store_for(settings)
+    with locked(store, "plan", lock_timeout), workflow.open_client(settings) as client:
+        state = workflow.read_state(store)
+        the_plan, _ = workflow.compute_plan(desired, state, client, options, err)
+    if out:
+        workflow.write_plan_file(Path(out), the_plan, settings)
+        err(f"Saved the plan to {out}; apply it with: telegent-iac apply {out}")
+    emit_plan(the_plan, "json" if as_json else fmt, use_color(no_color))
+    if not the_plan.ok:
+        sys.exit(EXIT_ERROR)
+    if detailed_exitcode and the_plan.has_changes:
+        sys.exit(EXIT_CHANGES)
+
+
+def emit_plan(the_plan: Plan, fmt: str, color: bool) -> None:
+    if fmt == "json":
+        click.echo(render_json(the_plan), nl=False)
+    elif fmt == "markdown":
+        click.echo(render_markdown(the_plan), nl=False)
+    else:
+        click.echo(render_text(the_plan, color), nl=False)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False),
+              help="YAML file of variables for ${var.NAME} (repeatable).")
+@state_options
+@api_options
+@plan_options
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
+@click.option("--parallelism", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Calls in flight at once (always within the account's rate limit).")
+@click.option("--json", "as_json", is_flag=True, help="Stream progress as JSON lines on stdout.")
+@handle_errors
+def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: str, lock_timeout: float,
+          sandbox: bool, refresh: str, refresh_only: bool, allow_delete: bool, allow_replace: bool,
+          destroy_threshold: float, force: bool, no_color: bool, auto_approve: bool, parallelism: int,
+          as_json: bool) -> None:
+    """Make the account match the YAML (or carry out a saved plan).
+
+    PATHS are configuration files/directories, or one saved plan file from `plan --out`,
+    which is carried out exactly, without a prompt, and refused if it is stale. Every call is
+    made in dependency order; the state is written after each one.
+    """
+    saved: tuple[Plan, dict[str, Any]] | None = None
+    if len(paths) == 1 and Path(paths[0]).is_file() and _looks_like_plan(Path(paths[0])):
+        saved = workflow.read_plan_file(Path(paths[0]))
+        paths = tuple(saved[1]["config"])
+        var_files = tuple(saved[1].get("var_files", ()))
+    settings = settings_from(paths, state_location, lock_timeout, sandbox, var_files, parallelism)
+    options = options_from(refresh, refresh_only, allow_delete, allow_replace, destroy_threshold, force)
+    stream = JsonStream() if as_json else None
+    desired = workflow.load_desired(settings)
+    store = workflow.store_for(settings)
+    with locked(store, "apply", lock_timeout), workflow.open_client(settings) as client:
+        state = workflow.read_state(store)
+        live = client.list_workgroups()
+        if saved is not None:
+            the_plan = saved[0]
+            workflow.check_fresh(the_plan, state, desired, live, Path(paths[0]) if paths else Path("plan"))
+        if state.pending():
+            resolutions = resolve_all(state, live, client.get_workgroup)
+            for r in resolutions:
+                err(r.describe())
+            if any(r.outcome == AMBIGUOUS for r in resolutions):
+                raise UserError("interrupted creates need attention before applying (see above)")
+            store.write(state)
+        if saved is None:
+            the_plan, _ = workflow.compute_plan(desired, state, client, options, err, live=live)
+            if stream:
+                stream.planned(the_plan)
+            else:
+                emit_plan(the_plan, "text", use_color(no_color))
+            if not the_plan.ok:
+                raise UserError("the plan cannot be applied (see the errors above)")
+            if not the_plan.has_changes:
+                _finish(ApplyResult(), stream)
+                return
+            _confirm(auto_approve, stream is not None)
+        elif stream:
+            stream.planned(the_plan)
+        result = _run_apply(the_plan, state, store, client, settings, stream)
+    _finish(result, stream)
+
+
+def _looks_like_plan(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"{") and workflow.PLAN_FILE_KIND.encode() in head
+
+
+def _confirm(auto_approve: bool, quiet: bool) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise UserError("apply needs --auto-approve when it is not run from a terminal (nothing was changed)")
+    click.echo("\nDo you want to perform these actions? Only 'yes' will be accepted.")
+    if click.prompt("  Enter a value", default="", show_default=False).strip() != "yes":
+        raise UserError("apply cancelled (nothing was changed)")
+
+
+def _run_apply(the_plan: Plan, state: State, store: StateStore, client: Any, settings: workflow.Settings,
+               stream: JsonStream | None) -> ApplyResult:
+    stop = threading.Event()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            err("\nSecond interrupt: stopping now. The next run resolves any unfinished create.")
+            os._exit(EXIT_INTERRUPTED)
+        stop.set()
+        err("\nInterrupt received: letting calls in flight finish and record; starting nothing new. "
+            "Press Ctrl-C again to stop at once.")
+
+    def on_event(event: Event) -> None:
+        if stream:
+            stream.event(event)
+            return
+        what = event.address + (f" member {event.member}" if event.member else "")
+        progress = f"[{event.completed}/{event.total}] " if event.total else ""
+        if event.kind == "start":
+            err(f"{progress}{what}: {event.step}...")
+        elif event.kind == "done":
+            ident = f" [id={event.resource_id}]" if event.resource_id else ""
+            err(f"{progress}{what}: {event.step} complete after {event.seconds:.1f}s{ident}")
+        elif event.kind == "error":
+            err(f"{progress}{what}: {event.step} FAILED: {event.message}")
+        else:
+            err(f"{what}: {event.message}")
+
+    previous = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() \
+        else None
+    try:
+        applier = Applier(the_plan, state, store, client, parallelism=settings.parallelism,
+                          on_event=on_event, stop=stop, audit=store.append_audit)
+        return applier.run()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _finish(result: ApplyResult, stream: JsonStream | None) -> None:
+    summary = (f"Resources: {result.added} added, {result.changed} changed, {result.destroyed} destroyed"
+               + (f", {result.imported} imported" if result.imported else "") + ".")
+    if stream:
+        stream.summary(result)
+    if result.interrupted:
+        err(f"Apply interrupted. {summary} Every completed call is recorded in the state.")
+        sys.exit(EXIT_INTERRUPTED)
+    if result.errors:
+        for message in result.errors:
+            err(f"Error: {message}")
+        err(f"Apply failed. {summary} Completed calls are recorded in the state; nothing new was started.")
+        sys.exit(EXIT_ERROR)
+    if not stream:
+        click.echo(f"Apply complete! {summary}")
+
+
+class JsonStream:
+    """`apply --json`: one JSON object per line on stdout."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._write({"type": "version", "telegent_iac": __version__, "ui_format": "1.0"})
+
+    def _write(self, obj: dict[str, Any]) -> None:
+        with self._lock:
+            sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+
+    def planned(self, the_plan: Plan) -> None:
+        body = plan_json(the_plan)
+        for change in body["resource_changes"]:
+            if change["actions"] != ["no-op"] or any(m["actions"] != ["no-op"] for m in change["members"]):
+                self._write({"type": "planned_change", "change": change})
+        self._write({"type": "plan_summary", "summary": body["summary"], "has_changes": body["has_changes"]})
+
+    def event(self, event: Event) -> None:
+        kind = {"start": "apply_start", "done": "apply_complete", "error": "apply_errored"}.get(event.kind, "note")
+        obj: dict[str, Any] = {"type": kind, "address": event.address, "action": event.step}
+        if event.member:
+            obj["member"] = event.member
+        if event.resource_id:
+            obj["id"] = event.resource_id
+        if event.kind == "done":
+            obj["elapsed_seconds"] = round(event.seconds, 3)
+        if event.message:
+            obj["message"] = event.message
+        self._write(obj)
+
+    def summary(self, result: ApplyResult) -> None:
+        self._write({
+            "type": "change_summary",
+            "added": result.added, "changed": result.changed, "destroyed": result.destroyed,
+            "imported": result.imported, "errors": result.errors, "interrupted": result.interrupted,
+        })
+
+
+@main.command()
+@click.argument("plan_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the machine-readable plan.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--no-color", is_flag=True, help="Plain output (also when NO_COLOR is set).")
+@handle_errors
+def show(plan_file: str, as_json: bool, fmt: str, no_color: bool) -> None:
+    """Print a saved plan again (text, JSON or Markdown)."""
+    the_plan, _ = workflow.read_plan_file(Path(plan_file))
+    emit_plan(the_plan, "json" if as_json else fmt, use_color(no_color))
+
+
+@main.command()
+def schema() -> None:
+    """Print the configuration's JSON Schema (for editors), derived from the vendored spec."""
+    from telegent_iac.config import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@main.command("force-unlock")
+@click.argument("lock_id")
+@state_options
+@handle_errors
+def force_unlock(lock_id: str, state_location: str, lock_timeout: float) -> None:
+    """Remove a stuck state lock. LOCK_ID is the ID shown in the "locked by" message."""
+    store = workflow.store_for(settings_from((), state_location, lock_timeout, False))
+    store.force_unlock(lock_id)
+    click.echo(f"Lock {lock_id} removed.")
+
+
+def _register_optional() -> None:
+    from telegent_iac.sandbox.cli import sandbox_command
+
+    main.add_command(sandbox_command, "sandbox")
+
+
+_register_optional()
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""The stages of a run wired together: files -> model -> plan -> calls -> state.
+
+The CLI parses flags and calls these; every function here takes plain values, so tests and
+other front ends can drive a run without click.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telegent_iac import __version__, config
+from telegent_iac.api.client import TelegentClient
+from telegent_iac.model import Desired, LiveSummary
+from telegent_iac.plan.model import CREATE, IMPORT, Plan
+from telegent_iac.plan.pending import AMBIGUOUS, resolve_all
+from telegent_iac.plan.planner import PlanOptions, make_plan
+from telegent_iac.problems import UserError
+from telegent_iac.state import open_store
+from telegent_iac.state.model import State
+from telegent_iac.state.store import StateStore
+
+PLAN_FILE_KIND = "telegent-iac plan"
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Settings:
+    config_paths: Sequence[str]
+    state_location: str
+    env: Mapping[str, str]
+    var_files: Sequence[str] = ()
+    lock_timeout: float = 0.0
+    sandbox: bool = False
+    parallelism: int = 4
+    progress: Progress = field(default=lambda message: None)
+
+
+@contextlib.contextmanager
+def open_client(settings: Settings) -> Iterator[TelegentClient]:
+    """The API client; with --sandbox, against an in-process sandbox whose database lives
+    beside the state (so repeated runs see the same account). Never a silent fallback."""
+    if not settings.sandbox:
+        client = TelegentClient.from_env(settings.env)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxOptions, SandboxServer
+
+    db = sandbox_db_path(settings.state_location)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    rate_limit = int(settings.env.get("TELEGENT_RATE_LIMIT", "50") or 50)
+    with SandboxServer(SandboxOptions(port=0, db=str(db), rate_limit=rate_limit)) as server:
+        settings.progress(
+            f"Using the built-in sandbox at {server.url} (a local emulator of the Telegent API, "
+            f"not Telegent; its account is kept in {db})"
+        )
+        client = TelegentClient(server.url, DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, rate_limit=rate_limit)
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+def sandbox_db_path(state_location: str) -> Path:
+    if "://" in state_location:
+        return Path("telegent-sandbox.db")
+    return Path(state_location).parent / "telegent-sandbox.db"
+
+
+def load_desired(settings: Settings) -> Desired:
+    return config.load(settings.config_paths, settings.env, settings.var_files)
+
+
+def read_state(store: StateStore) -> State:
+    return store.read() or State.new()
+
+
+def fetch_details(
+    client: TelegentClient, ids: Sequence[str], progress: Progress, what: str = "Refreshing"
+) -> dict[str, dict[str, Any]]:
+    details: dict[str, dict[str, Any]] = {}
+    total = len(ids)
+    for n, workgroup_id in enumerate(ids, 1):
+        details[workgroup_id] = client.get_workgroup(workgroup_id)
+        if n == total or n % 10 == 0:
+            progress(f"{what}: {n}/{total} workgroups read")
+    return details
+
+
+def compute_plan(
+    desired: Desired,
+    state: State,
+    client: TelegentClient,
+    options: PlanOptions,
+    progress: Progress,
+    live: list[LiveSummary] | None = None,
+) -> tuple[Plan, State]:
+    """Read what the plan needs from the account and plan. Returns the plan and the state it
+    was made against (pending creates resolved in a copy: planning never writes)."""
+    if live is None:
+        live = client.list_workgroups()
+    live_ids = {s.workgroup_id for s in live}
+    state = copy.deepcopy(state)
+    resolutions = resolve_all(state, live, client.get_workgroup) if state.pending() else []
+    details: dict[str, dict[str, Any]] = {}
+    imports = [i.workgroup_id for i in desired.imports if i.workgroup_id in live_ids]
+    if imports:
+        details.update(fetch_details(client, imports, progress, "Reading imports"))
+    if options.refresh in ("full", "refresh-only"):
+        managed = sorted(ws.id for ws in state.workgroups.values() if ws.id and ws.id in live_ids)
+        details.update(fetch_details(client, [i for i in managed if i not in details], progress))
+    plan = make_plan(desired, state, live, options, details)
+    plan.resolved = [r.describe() for r in resolutions]
+    plan.errors += [r.describe() for r in resolutions if r.outcome == AMBIGUOUS]
+    return plan, state
+
+
+# --- saved plans ----------------------------------------------------------------------------------
+
+
+def write_plan_file(path: Path, plan: Plan, settings: Settings) -> None:
+    body = {
+        "kind": PLAN_FILE_KIND,
+        "tool_version": __version__,
+        "config": list(settings.config_paths),
+        "var_files": list(settings.var_files),
+        "plan": plan.to_dict(),
+    }
+    text = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    body["checksum"] = hashlib.sha256(text.encode()).hexdigest()
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_plan_file(path: Path) -> tuple[Plan, dict[str, Any]]:
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: cannot read the saved plan: {exc}") from exc
+    if not isinstance(body, dict) or body.get("kind") != PLAN_FILE_KIND:
+        raise UserError(f"{path}: not a telegent-iac plan file")
+    checksum = body.pop("checksum", None)
+    text = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if checksum != hashlib.sha256(text.encode()).hexdigest():
+        raise UserError(f"{path}: the plan file was modified after it was written (checksum mismatch)")
+    try:
+        plan = Plan.from_dict(body["plan"])
+    except (KeyError, TypeError) as exc:
+        raise UserError(f"{path}: malformed plan file ({exc})") from exc
+    return plan, body
+
+
+def check_fresh(plan: Plan, state: State, desired: Desired, live: Sequence[LiveSummary], path: Path) -> None:
+    """A saved plan is applied only as made: same state, same inputs, same live objects."""
+    if plan.lineage != state.lineage or plan.serial != state.serial:
+        raise UserError(
+            f"{path}: plan is stale: it was made against state serial {plan.serial} "
+            f"(lineage {plan.lineage}), and the state is now at serial {state.serial} "
+            f"(lineage {state.lineage}). Run `telegent-iac plan` again."
+        )
+    if plan.input_hash != desired.input_hash:
+        raise UserError(
+            f"{path}: plan is stale: the configuration files (or the variables they use) changed "
+            f"since the plan was made. Run `telegent-iac plan` again."
+        )
+    live_by_id = {s.workgroup_id: s for s in live}
+    known = {ws.id for ws in state.workgroups.values() if ws.id}
+    unknown_names = {s.name for s in live if s.workgroup_id not in known}
+    moved: list[str] = []
+    for c in plan.changes:
+        if CREATE in c.actions and (c.after or {}).get("Name") in unknown_names:
+            moved.append(f"{c.address}: a workgroup named {c.after and c.after.get('Name')!r} appeared")
+        if c.workgroup_id and CREATE not in c.actions and c.workgroup_id not in live_by_id:
+            moved.append(f"{c.address}: workgroup {c.workgroup_id} is gone")
+        if c.workgroup_id and CREATE in c.actions and not c.is_replace and c.workgroup_id in live_by_id:
+            moved.append(f"{c.address}: workgroup {c.workgroup_id} is back")
+        if IMPORT in c.actions and c.import_id not in live_by_id:
+            moved.append(f"{c.address}: workgroup {c.import_id} to import is gone")
+    if moved:
+        raise UserError(
+            f"{path}: plan is stale: the account changed since the plan was made ("
+            + "; ".join(moved) + "). Run `telegent-iac plan` again."
+        )
+
+
+def store_for(settings: Settings) -> StateStore:
+    return open_store(settings.state_location)
