@@ -245,3 +245,26 @@ def test_each_dialect_decodes_to_the_same_results(sandbox_factory: SandboxFactor
     assert expected_details[1]["Type"] == "IVR"
     assert expected_details[1]["Activities"] == [{"Type": "Workgroup", "ReferenceWorkgroupId": "ring",
                                                   "DigitOrder": 1, "SmsNotification": True}]
+
+
+def test_secret_and_tokens_never_logged_or_shown(sandbox_factory: SandboxFactory,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    server = sandbox_factory(rate_limit=0, seed=5, drop_creates=(1,), error_rate=0.2)
+    seen: list[tuple[str, str, int | None, float]] = []
+    caplog.set_level("DEBUG")
+    messages: list[str] = []
+    with make_client(server, on_request=lambda *a: seen.append(a)) as c:
+        for i in range(6):
+            try:
+                c.create_workgroup({"Name": f"s{i}", "Type": "IVR"})
+            except ApiError as exc:
+                messages.append(f"{exc} {exc!r}")
+        c.list_workgroups()
+        tokens = [e.token for e in c._tokens._entries.values() if e.token]  # noqa: SLF001
+        messages.append(repr(c))
+    assert tokens
+    text = caplog.text + "\n".join(messages) + repr(seen)
+    assert "telegent_iac.api" in {r.name for r in caplog.records}
+    for secret in [DEMO_ACCOUNT_SECRET, *tokens]:
+        assert secret not in text
+    assert len(seen) == sum(c.request_counts().values())
