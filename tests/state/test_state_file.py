@@ -1,0 +1,170 @@
+"""File-store specifics: exact on-disk format, corrupt files, stale locks and their races."""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from telegent_iac.state import FileStateStore, LockError, State, StateError, open_store
+from telegent_iac.state.model import WorkgroupState
+from telegent_iac.state.store import LockInfo
+
+from .test_state_contract import sample_state
+
+
+def dead_pid() -> int:
+    """A pid that existed on this host and is gone (started and reaped)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def write_lock(store: FileStateStore, pid: int, host: str | None = None, lock_id: str = "old-lock") -> None:
+    info = {
+        "id": lock_id,
+        "pid": pid,
+        "host": host or socket.gethostname(),
+        "user": "ci",
+        "operation": "apply",
+        "created": "2026-01-01T00:00:00.000000Z",
+    }
+    store.lock_path.parent.mkdir(parents=True, exist_ok=True)
+    store.lock_path.write_text(json.dumps(info))
+
+
+def test_file_is_sorted_indented_json_with_trailing_newline(tmp_path: Path) -> None:
+    store = FileStateStore(tmp_path / "s.json")
+    state = sample_state()
+    state.workgroups["caf\u00e9"] = WorkgroupState(id="7", fields={"Name": 'Quote " and \\ and \u00e9', "Tags": []})
+    store.write(state)
+    expected = json.dumps(state.to_dict(), indent=2, sort_keys=True) + "\n"
+    assert store.path.read_text() == expected
+    # The per-workgroup cache must notice every change, including 1 -> True (equal in Python).
+    state.workgroups["main-menu"].fields["RingTimeout"] = 1
+    store.write(state)
+    state.workgroups["main-menu"].fields["RingTimeout"] = True
+    state.workgroups["main-menu"].members.clear()
+    del state.workgroups["sales"]
+    store.write(state)
+    assert store.path.read_text() == json.dumps(state.to_dict(), indent=2, sort_keys=True) + "\n"
+    state.workgroups.clear()
+    store.write(state)
+    assert store.path.read_text() == json.dumps(state.to_dict(), indent=2, sort_keys=True) + "\n"
+
+
+def test_no_temporary_files_are_left_behind(tmp_path: Path) -> None:
+    store = FileStateStore(tmp_path / "s.json")
+    state = sample_state()
+    for _ in range(3):
+        store.write(state)
+    with store.lock("apply"):
+        pass
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["s.json", "s.json.lock.guard"]  # no backup: there was no state before
+
+
+def test_corrupt_file_is_refused_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text('{"format_version": 1, "lineage": "x", ')
+    store = FileStateStore(path)
+    with pytest.raises(StateError, match=r"s\.json: the state file is not valid JSON \(line 1"):
+        store.read()
+    with pytest.raises(StateError, match="not valid JSON"):
+        FileStateStore(path).write(State.new())
+    assert path.read_text() == '{"format_version": 1, "lineage": "x", '
+    path.write_bytes(b"{\x80 garbage")
+    with pytest.raises(StateError, match="not UTF-8"):
+        FileStateStore(path).read()
+    path.write_text("[]")
+    with pytest.raises(StateError, match="not a telegent-iac state"):
+        FileStateStore(path).read()
+
+
+def test_a_file_replaced_underneath_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    store = FileStateStore(path)
+    state = sample_state()
+    store.write(state)
+    path.unlink()
+    with pytest.raises(StateError, match="removed"):
+        store.write(state)
+
+
+def test_stale_lock_on_this_host_is_taken_over(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = FileStateStore(tmp_path / "s.json")
+    write_lock(store, dead_pid())
+    with caplog.at_level(logging.WARNING), store.lock("apply", timeout=0) as info:
+        assert json.loads(store.lock_path.read_text())["id"] == info.id
+    assert "removing stale lock" in caplog.text and "old-lock" in caplog.text
+    assert not store.lock_path.exists()
+
+
+def test_lock_from_another_host_is_never_stale(tmp_path: Path) -> None:
+    store = FileStateStore(tmp_path / "s.json")
+    write_lock(store, dead_pid(), host="some-other-runner")
+    with pytest.raises(LockError, match="some-other-runner") as exc_info:
+        with store.lock("apply", timeout=0.2):
+            pass
+    assert "force-unlock old-lock" in str(exc_info.value)
+    assert store.lock_path.exists()
+
+
+def test_release_leaves_a_lock_that_is_no_longer_ours(tmp_path: Path) -> None:
+    store = FileStateStore(tmp_path / "s.json")
+    with store.lock("apply") as info:
+        store.force_unlock(info.id)
+        write_lock(store, 1, lock_id="someone-else")  # pid 1 is alive
+    assert json.loads(store.lock_path.read_text())["id"] == "someone-else"
+
+
+def _try_stale_takeover(path: str, barrier: multiprocessing.synchronize.Barrier, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    store = FileStateStore(Path(path))
+    barrier.wait()
+    try:
+        with store.lock("apply", timeout=0) as info:
+            results.put(("held", info.id))
+            import time
+
+            time.sleep(0.5)  # hold long enough that every other contender has decided
+    except LockError as exc:
+        holder = exc.holder
+        results.put(("refused", holder.id if isinstance(holder, LockInfo) else ""))
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_processes_seeing_one_stale_lock_never_both_take_it(tmp_path: Path, attempt: int) -> None:
+    store = FileStateStore(tmp_path / "s.json")
+    write_lock(store, dead_pid())
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(4)
+    results: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
+    procs = [ctx.Process(target=_try_stale_takeover, args=(str(store.path), barrier, results)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+    outcomes = [results.get(timeout=5) for _ in procs]
+    held = [lock_id for what, lock_id in outcomes if what == "held"]
+    assert len(held) == 1, outcomes
+    assert all(lock_id == held[0] for what, lock_id in outcomes if what == "refused"), outcomes
+
+
+def test_open_store_chooses_by_location(tmp_path: Path) -> None:
+    from telegent_iac.state import PostgresStateStore, split_workspace
+
+    assert isinstance(open_store(str(tmp_path / "x.json")), FileStateStore)
+    pg = open_store("postgresql://u:pw@db.example:5432/tf?sslmode=require&workspace=staging")
+    assert isinstance(pg, PostgresStateStore)
+    assert pg.workspace == "staging"
+    assert pg.dsn == "postgresql://u:pw@db.example:5432/tf?sslmode=require"
+    assert "pw" not in pg.description and "***" in pg.description
+    assert split_workspace("postgres://h/db") == ("postgres://h/db", "default")
+    with pytest.raises(StateError, match="workspace"):
+        open_store("postgresql://h/db?workspace=")
