@@ -248,8 +248,9 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
     made in dependency order; the state is written after each one.
     """
     saved: tuple[Plan, dict[str, Any]] | None = None
-    if len(paths) == 1 and Path(paths[0]).is_file() and _looks_like_plan(Path(paths[0])):
-        saved = workflow.read_plan_file(Path(paths[0]))
+    plan_path = Path(paths[0])
+    if len(paths) == 1 and plan_path.is_file() and _looks_like_plan(plan_path):
+        saved = workflow.read_plan_file(plan_path)
         paths = tuple(saved[1]["config"])
         var_files = tuple(saved[1].get("var_files", ()))
     settings = settings_from(paths, state_location, lock_timeout, sandbox, var_files, parallelism)
@@ -262,7 +263,7 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
         live = client.list_workgroups()
         if saved is not None:
             the_plan = saved[0]
-            workflow.check_fresh(the_plan, state, desired, live, Path(paths[0]) if paths else Path("plan"))
+            workflow.check_fresh(the_plan, state, desired, live, plan_path)
         if state.pending():
             resolutions = resolve_all(state, live, client.get_workgroup)
             for r in resolutions:

@@ -164,7 +164,10 @@ def read_plan_file(path: Path) -> tuple[Plan, dict[str, Any]]:
 
 def check_fresh(plan: Plan, state: State, desired: Desired, live: Sequence[LiveSummary], path: Path) -> None:
     """A saved plan is applied only as made: same state, same inputs, same live objects."""
-    if plan.lineage != state.lineage or plan.serial != state.serial:
+    # Serial 0 is "no state yet" (a written state is always at serial 1 or more): each run
+    # makes a new lineage for it, so only the serial can be compared then.
+    neither_had_state = plan.serial == 0 and state.serial == 0
+    if not neither_had_state and (plan.lineage != state.lineage or plan.serial != state.serial):
         raise UserError(
             f"{path}: plan is stale: it was made against state serial {plan.serial} "
             f"(lineage {plan.lineage}), and the state is now at serial {state.serial} "
