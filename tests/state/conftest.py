@@ -14,7 +14,7 @@ from telegent_iac.state import FileStateStore, PostgresStateStore, StateStore
 
 PG_DSN = os.environ.get("TELEGENT_TEST_PG_DSN", "")
 needs_pg = pytest.mark.skipif(
-    not PG_DSN, reason="TELEGENT_TEST_PG_DSN is not set (start a server with: eval \"$(bash .ci/postgres.sh)\")"
+    not PG_DSN, reason='TELEGENT_TEST_PG_DSN is not set (start a server with: eval "$(bash .ci/postgres.sh)")'
 )
 
 StoreFactory = Callable[[], StateStore]

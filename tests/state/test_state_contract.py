@@ -35,9 +35,7 @@ def sample_state() -> State:
 
 def worker(*args: str) -> subprocess.Popen[str]:
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.Popen(
-        [sys.executable, WORKERS, *args], stdout=subprocess.PIPE, text=True, env=env, cwd=str(REPO)
-    )
+    return subprocess.Popen([sys.executable, WORKERS, *args], stdout=subprocess.PIPE, text=True, env=env, cwd=str(REPO))
 
 
 def test_read_write_round_trip(make_store: StoreFactory) -> None:
@@ -113,9 +111,8 @@ def test_lock_timeout_names_the_holder(make_store: StoreFactory) -> None:
     a, b = make_store(), make_store()
     with a.lock("apply") as info:
         started = time.monotonic()
-        with pytest.raises(LockError) as exc_info:
-            with b.lock("plan", timeout=0.3):
-                pass
+        with pytest.raises(LockError) as exc_info, b.lock("plan", timeout=0.3):
+            pass
         assert time.monotonic() - started >= 0.3
         message = str(exc_info.value)
         assert info.id in message and "'apply'" in message and f"pid {os.getpid()}" in message
@@ -143,9 +140,8 @@ def test_lock_is_freed_when_the_holder_is_killed(make_store: StoreFactory) -> No
     assert proc.stdout is not None
     lock_id = proc.stdout.readline().strip()
     assert lock_id
-    with pytest.raises(LockError, match=lock_id):
-        with make_store().lock("plan", timeout=0):
-            pass
+    with pytest.raises(LockError, match=lock_id), make_store().lock("plan", timeout=0):
+        pass
     proc.kill()
     proc.wait()
     # File: the dead pid on this host makes the lock stale. PostgreSQL: the session ended.

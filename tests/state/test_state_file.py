@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,9 +110,8 @@ def test_stale_lock_on_this_host_is_taken_over(tmp_path: Path, caplog: pytest.Lo
 def test_lock_from_another_host_is_never_stale(tmp_path: Path) -> None:
     store = FileStateStore(tmp_path / "s.json")
     write_lock(store, dead_pid(), host="some-other-runner")
-    with pytest.raises(LockError, match="some-other-runner") as exc_info:
-        with store.lock("apply", timeout=0.2):
-            pass
+    with pytest.raises(LockError, match="some-other-runner") as exc_info, store.lock("apply", timeout=0.2):
+        pass
     assert "force-unlock old-lock" in str(exc_info.value)
     assert store.lock_path.exists()
 
@@ -124,7 +124,7 @@ def test_release_leaves_a_lock_that_is_no_longer_ours(tmp_path: Path) -> None:
     assert json.loads(store.lock_path.read_text())["id"] == "someone-else"
 
 
-def _try_stale_takeover(path: str, barrier: multiprocessing.synchronize.Barrier, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _try_stale_takeover(path: str, barrier: Any, results: Any) -> None:
     store = FileStateStore(Path(path))
     barrier.wait()
     try:

@@ -1,7 +1,7 @@
 """Child processes for the kill and concurrency tests: `python tests/state/workers.py CMD LOCATION ...`.
 
-  hold LOCATION           take the lock, print its ID, then sleep until killed
-  increment LOCATION N    N times: lock, read, add one to the counter, write; print each serial
+hold LOCATION           take the lock, print its ID, then sleep until killed
+increment LOCATION N    N times: lock, read, add one to the counter, write; print each serial
 """
 
 from __future__ import annotations
