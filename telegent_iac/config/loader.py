@@ -21,6 +21,7 @@ from telegent_iac.model import Desired, ImportEntry, Member, MovedEntry, Positio
 from telegent_iac.problems import Problem, UserError
 
 YAML_SUFFIXES = (".yaml", ".yml")
+EXTENSION_PREFIX = "x-"  # top-level keys starting so are ignored (a home for &anchors)
 VAR_FILE_SUFFIXES = (".vars.yaml", ".vars.yml")  # skipped when a directory is loaded
 _ADDRESS_WORDS = config_schema.PATTERN_WORDS[config_schema.ADDRESS_PATTERN]
 _INT_TEXT = re.compile(r"^[-+]?\d+$")
@@ -107,6 +108,9 @@ class _Run:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
         self.validators = config_schema.validators()
+        # Some file could not be read or parsed: its addresses are unknown, so "unknown
+        # address" elsewhere would only be noise.
+        self.incomplete = False
 
     def add(self, position: Position, message: str) -> None:
         self.problems.append(Problem(position, message))
@@ -119,16 +123,20 @@ class _Run:
         for error in validator.iter_errors(instance):
             valid = False
             path = (*base, *error.absolute_path)
+            if path in doc.failed:
+                continue
             self._schema_error(error, path, doc)
         return valid
 
     def _schema_error(self, error: Any, path: PathKey, doc: Document) -> None:
         name = next((str(part) for part in reversed(path) if isinstance(part, str)), "value")
+        if path and isinstance(path[-1], int):
+            name = f"item {path[-1] + 1} of {name}"
         kind = error.validator
         if kind == "additionalProperties":
             known = list(error.schema.get("properties", {}))
             for key in error.instance:
-                if key not in error.schema.get("properties", {}):
+                if key not in error.schema.get("properties", {}) and (*path, key) not in doc.failed:
                     where = "top-level key" if len(path) == 0 else "field"
                     self.add(doc.key_position((*path, key)), f"unknown {where} '{key}'{did_you_mean(key, known)}")
             return
@@ -252,9 +260,12 @@ def load(
         blobs[shown] = data
         run.problems.extend(problems)
         if text is None:
+            run.incomplete = True
             continue
         doc = parse(text, shown, interpolation)
         run.problems.extend(doc.problems)
+        if doc.problems and doc.data is None:
+            run.incomplete = True
         docs.append(doc)
     for shown in sorted(blobs):
         _hash_file(digest, "config", shown, blobs[shown])
@@ -306,7 +317,11 @@ def _collect(
                 f"the top level must be a mapping with a 'workgroups:' key, got {describe(data)}",
             )
             continue
-        top = {key: ({} if value is None and key == "workgroups" else value) for key, value in data.items()}
+        top = {
+            key: ({} if value is None and key == "workgroups" else value)
+            for key, value in data.items()
+            if not key.startswith(EXTENSION_PREFIX)  # x-...: a place for anchors, ignored
+        }
         for optional in ("import", "moved"):
             if optional in top and top[optional] is None:
                 top[optional] = []
@@ -316,7 +331,9 @@ def _collect(
             for address, raw in workgroups.items():
                 path = ("workgroups", address)
                 entry = _Entry(address, raw, doc, path)
-                if not run.validators.address.is_valid(address):
+                if path in doc.failed:
+                    pass  # interpolation in the key, already reported
+                elif not run.validators.address.is_valid(address):
                     run.add(
                         entry.position,
                         f"invalid address '{address}': must be {_ADDRESS_WORDS}",
@@ -415,7 +432,10 @@ def _check_zone(entry: _Entry, run: _Run) -> None:
 
 
 def _unknown_address(value: str, addresses: Mapping[str, _Entry]) -> str:
-    return f"unknown workgroup address '{value}'{did_you_mean(value, addresses)}"
+    hint = did_you_mean(value, addresses)
+    if not hint:
+        hint = " (refer to a workgroup by its address under workgroups:, not by its ID)"
+    return f"unknown workgroup address '{value}'{hint}"
 
 
 def _check_routing_refs(entry: _Entry, addresses: Mapping[str, _Entry], run: _Run) -> None:
@@ -432,7 +452,7 @@ def _check_routing_refs(entry: _Entry, addresses: Mapping[str, _Entry], run: _Ru
                 entry.doc.key_position((*entry.path, type_field)),
                 f"{id_field} is required when {type_field} is Workgroup (the address of the workgroup to route to)",
             )
-        elif isinstance(target, str) and target not in addresses:
+        elif isinstance(target, str) and target not in addresses and not run.incomplete:
             run.add(entry.doc.value_position((*entry.path, id_field)), _unknown_address(target, addresses))
 
 
@@ -449,7 +469,7 @@ def _check_members(entry: _Entry, addresses: Mapping[str, _Entry], run: _Run) ->
                 pass
             elif target is None or target == "":
                 run.add(doc.key_position(path), "a Workgroup member needs ReferenceWorkgroupId (a workgroup address)")
-            elif isinstance(target, str) and target not in addresses:
+            elif isinstance(target, str) and target not in addresses and not run.incomplete:
                 run.add(doc.value_position((*path, "ReferenceWorkgroupId")), _unknown_address(target, addresses))
         elif kind == "User" and not any(
             member.get(name) or (*path, name) in doc.failed for name in ("ReferenceUserId", "PhoneNumber")
@@ -599,7 +619,7 @@ def _check_imports(
             continue
         address, workgroup_id = item["address"], item["id"]
         position = doc.key_position(path)
-        if address not in addresses:
+        if address not in addresses and not run.incomplete:
             run.add(
                 doc.value_position((*path, "address")),
                 f"import address '{address}' is not declared under workgroups{did_you_mean(address, addresses)}",
@@ -630,7 +650,7 @@ def _check_moved(
                 doc.value_position((*path, "from")),
                 f"moved from '{old}', but '{old}' is still declared under workgroups",
             )
-        if new not in addresses:
+        if new not in addresses and not run.incomplete:
             run.add(
                 doc.value_position((*path, "to")),
                 f"moved to '{new}', which is not declared under workgroups{did_you_mean(new, addresses)}",

@@ -140,6 +140,7 @@ def build_schema(editor: bool = True) -> dict[str, Any]:
                 "description": "Address renames, carried over in the state.",
             },
         },
+        "patternProperties": {"^x-": {"description": "Ignored: a place for YAML anchors to reuse."}},
         "additionalProperties": False,
         "$defs": defs,
     }

@@ -329,6 +329,7 @@ class _Builder:
             else:
                 if "${" in text and "${" in text.replace("$${", ""):
                     self.doc.problem(mark, f"interpolation is not allowed in mapping keys ('{text}')")
+                    self.doc.failed.add((*frame.path, text))
                 frame.key = text
             if event.anchor is not None:
                 self._remember(event.anchor, text, (*frame.path, "<key>"), 1)
@@ -374,18 +375,21 @@ class _Builder:
             if tag == _MERGE:
                 return event.value
             self.doc.problem(mark, f"unsupported YAML tag '{_short_tag(tag)}'")
+            self.doc.failed.add(self._slot(mark)[1])
             return None
         try:
             return _CONSTRUCTOR.construct_object(yaml.ScalarNode(tag, event.value, mark, mark))
         except (yaml.YAMLError, ValueError) as exc:
             self.doc.problem(mark, f"invalid {_short_tag(tag)} value '{event.value}': {exc}")
+            self.doc.failed.add(self._slot(mark)[1])
             return None
 
     def start(self, event: Any, is_map: bool) -> None:
         mark = event.start_mark
+        _, path, is_key = self._slot(mark)
         if event.tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
             self.doc.problem(mark, f"unsupported YAML tag '{_short_tag(event.tag)}'")
-        _, path, is_key = self._slot(mark)
+            self.doc.failed.add(path)
         if is_key:
             path = (*path, "<key>")
         value: Any = {} if is_map else []
