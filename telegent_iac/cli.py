@@ -263,6 +263,8 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
         live = client.list_workgroups()
         if saved is not None:
             the_plan = saved[0]
+            if not the_plan.ok:  # saved anyway by `plan --out`; never carried out
+                raise UserError(f"{plan_path}: the saved plan has conflicts or errors and cannot be applied")
             workflow.check_fresh(the_plan, state, desired, live, plan_path)
         if state.pending():
             resolutions = resolve_all(state, live, client.get_workgroup)
