@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
-from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxOptions, SandboxServer
+from telegent_iac.sandbox import SandboxOptions, SandboxServer
+from telegent_iac.sandbox.testing import SandboxFactory, get_token
 
-SandboxFactory = Callable[..., SandboxServer]
+__all__ = ["SandboxFactory", "get_token", "sandbox", "sandbox_factory"]
 
 
 @pytest.fixture
@@ -34,15 +34,3 @@ def sandbox_factory() -> Iterator[SandboxFactory]:
     yield make
     for server in servers:
         server.stop()
-
-
-def get_token(server: SandboxServer, path: str, *, key: str = DEMO_ACCOUNT_KEY,
-              secret: str = DEMO_ACCOUNT_SECRET) -> str:
-    """A token for `path` (e.g. "/v1.0/workgroups") on `server`, for the demo account by default."""
-    response = httpx.post(
-        f"{server.url}/v1.0/oauth2/tokens",
-        json={"AccountKey": key, "AccountSecret": secret, "ApiEndpoint": f"{server.url}{path}"},
-    )
-    response.raise_for_status()
-    token: str = response.json()["token"]
-    return token
