@@ -218,10 +218,8 @@ def _load_var_files(var_files: Sequence[str | Path], run: _Run, digest: Any) -> 
             continue
         doc = parse(text, shown, None)
         run.problems.extend(doc.problems)
-        if doc.problems:
-            continue
         if doc.data is None:
-            continue  # an empty var file defines nothing
+            continue  # empty, or a syntax error already reported
         if not isinstance(doc.data, dict):
             message = f"a var file must be a mapping of names to values, got {describe(doc.data)}"
             run.add(doc.value_position(()), message)

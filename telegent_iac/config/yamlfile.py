@@ -150,8 +150,9 @@ def parse(text: str, shown: str, interpolate: Interpolator | None) -> Document:
     """Parse one file's text; every problem found is in the returned document."""
     doc = Document(shown)
     builder = _Builder(doc, interpolate)
-    loader = parser_class()(text)
+    loader = None
     try:
+        loader = parser_class()(text)  # the pure-Python reader checks characters right here
         builder.run(loader)
     except yaml.MarkedYAMLError as exc:
         _syntax_problem(doc, text, exc)
@@ -167,7 +168,8 @@ def parse(text: str, shown: str, interpolate: Interpolator | None) -> Document:
     except _Stop:
         pass
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return doc
 
 
