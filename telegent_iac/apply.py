@@ -13,8 +13,10 @@ Guarantees (DESIGN principle 5):
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -36,6 +38,7 @@ from telegent_iac.state.model import MemberState, PendingCreate, State, Workgrou
 from telegent_iac.state.store import StateStore
 
 T = TypeVar("T")
+log = logging.getLogger("telegent_iac.apply")
 
 # How often an ambiguous create is re-checked and, if it certainly did not happen, tried again.
 MAX_CREATE_ATTEMPTS = 4
@@ -472,14 +475,13 @@ class Applier:
         for s in steps:
             for d in s.deps:
                 dependents[d].append(s.id)
-        ready = [s.id for s in steps if not waiting_on[s.id]]
-        failed: set[str] = set()
+        ready = deque(s.id for s in steps if not waiting_on[s.id])
         changed_addresses: set[str] = set()
         running: dict[Future[tuple[str | None, float]], Step] = {}
         with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
             while ready or running:
                 while ready and len(running) < self.parallelism and not self.result.errors and not self.stop.is_set():
-                    step = by_id[ready.pop(0)]
+                    step = by_id[ready.popleft()]
                     self.on_event(Event("start", step.label, step.address, step.member,
                                         completed=self._completed, total=self._total))
                     running[pool.submit(self._timed, step)] = step
@@ -491,8 +493,9 @@ class Applier:
                     self._completed += 1
                     try:
                         resource_id, seconds = future.result()
-                    except (ApiError, StepFailed, OSError) as exc:
-                        failed.add(step.id)
+                    except Exception as exc:  # any failure stops new work; what succeeded is kept
+                        if not isinstance(exc, ApiError | StepFailed | OSError):
+                            log.exception("unexpected error in %s of %s", step.label, step.address)
                         what = step.address + (f" member {step.member}" if step.member else "")
                         message = f"{what}: {step.label} failed: {exc}"
                         self.result.errors.append(message)
