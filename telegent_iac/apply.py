@@ -335,10 +335,10 @@ class Applier:
         def run() -> str | None:
             after = change.after or {}
             schema = spec.workgroup_fields()
-            fields = {n: after[n] if n in after else _empty_value(n, schema) for n in change.changed}
-            body = self._resolve_refs({**fields, **{k: after[k] for k in ("OffHoursType", "OnHoursType")
-                                                    if k in after and k in fields}}, member=False)
-            body = {k: v for k, v in body.items() if k in fields}
+            # Resolve over all fields (a changed OffHoursId needs its unchanged OffHoursType to be
+            # recognised as a reference), then send only the changed ones; a removed one is cleared.
+            resolved = self._resolve_refs(after, member=False)
+            body = {n: resolved[n] if n in after else _empty_value(n, schema) for n in change.changed}
             workgroup_id = self._id_of(change.address)
             self._call(spec.WORKGROUP_UPDATE, change.address, {"WorkgroupId": workgroup_id, **body},
                        lambda: self.client.update_workgroup(workgroup_id, body))
@@ -416,8 +416,14 @@ class Applier:
                 ws = self.state.workgroups[a]
                 member_id = ws.members[mc.key].id if mc.key in ws.members else mc.member_id
                 assert member_id
-                self._call(spec.ACTIVITY_UPDATE, a, {"WorkgroupActivityId": member_id, **body},
-                           lambda: self.client.update_activity(member_id, body))
+                before = mc.before or {}
+                changed = [n for n in sorted(set(before) | set(after)) if before.get(n) != after.get(n)]
+                # Nothing changed but a referenced workgroup got a new ID: send the reference again.
+                changed = changed or [name for name, _ in member_refs(after)]
+                schema = spec.member_fields()
+                sent = {n: body[n] if n in body else _empty_value(n, schema) for n in changed}
+                self._call(spec.ACTIVITY_UPDATE, a, {"WorkgroupActivityId": member_id, **sent},
+                           lambda: self.client.update_activity(member_id, sent))
                 self.writer.commit(lambda s: setattr(s.workgroups[a].members[mc.key], "fields", after))
                 return member_id
             return self._create_member(a, mc.key, after, body)

@@ -382,8 +382,8 @@ def _apply_moves(desired: Desired, state: State, plan: Plan) -> None:
 
 
 def _repoint_replacements(desired: Desired, plan: Plan) -> None:
-    """A replaced workgroup gets a new ID: everything that refers to it must be updated too."""
-    replaced = {c.address for c in plan.changes if c.is_replace}
+    """A replaced (or re-created) workgroup gets a new ID: what refers to it must follow."""
+    replaced = {c.address for c in plan.changes if CREATE in c.actions and c.workgroup_id}
     if not replaced:
         return
     by_address = {c.address: c for c in plan.changes}

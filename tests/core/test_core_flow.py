@@ -91,9 +91,17 @@ def test_workgroup_deleted_behind_our_back_is_planned_again(sandbox: SandboxServ
     assert "deleted outside telegent-iac" in result.stdout
     assert "Plan: 1 to add" in result.stdout
     # The IVR menu's member pointed at sales: it is re-created with the new ID in the same apply.
+    assert "re-point" in result.stdout
     assert run(["apply", "--auto-approve", "--state", str(state), str(config)], env).exit_code == 0
     assert live_names(sandbox, env).count("Sales") == 1
-    assert read_state(state)["workgroups"]["sales"]["id"] != sales_id
+    saved = read_state(state)
+    new_id = saved["workgroups"]["sales"]["id"]
+    assert new_id != sales_id
+    token = get_token(sandbox, "/v1.0/workgroups")
+    detail = httpx.get(f"{sandbox.url}/v1.0/workgroups", params={"WorkgroupId": saved["workgroups"]["main-menu"]["id"]},
+                       headers={"Authorization": f"Bearer {token}"}).json()
+    assert detail["Activities"][0]["ReferenceWorkgroupId"] == new_id
+    assert run(["plan", "--detailed-exitcode", "--state", str(state), str(config)], env).exit_code == 0
 
 
 def test_same_name_unknown_to_state_is_a_conflict_not_a_duplicate(sandbox: SandboxServer, config: Path,
