@@ -442,6 +442,10 @@ def _register_optional() -> None:
 
     main.add_command(sandbox_command, "sandbox")
 
+    from telegent_iac.cli_lifecycle import register as register_lifecycle
+
+    register_lifecycle(main)  # import, export, state ...
+
 
 _register_optional()
 

@@ -1,0 +1,78 @@
+"""Addresses: generating readable ones (export) and renaming one inside a state (state mv,
+`moved:` entries).
+
+Kept free of I/O and of the planner so the planner, the applier and the lifecycle commands
+can all use the same rename.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from telegent_iac.model import member_key, member_refs, workgroup_refs
+from telegent_iac.state.model import State
+
+ADDRESS_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # = config.schema.ADDRESS_PATTERN
+MAX_ADDRESS = 63
+
+
+def is_address(text: str) -> bool:
+    return bool(ADDRESS_RE.match(text))
+
+
+def slugify(name: str, fallback: str = "workgroup") -> str:
+    """A readable address from a workgroup Name: "Main Menu (EU)" -> "main-menu-eu"."""
+    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9_]+", "-", ascii_text.lower()).strip("-_")
+    slug = re.sub(r"-{2,}", "-", slug)[:MAX_ADDRESS].rstrip("-_")
+    return slug or fallback
+
+
+def unique_address(base: str, taken: Iterable[str]) -> str:
+    """`base`, or `base-2`, `base-3`, ... (shortened to stay a valid address) not in `taken`."""
+    used = set(taken)
+    if base not in used:
+        return base
+    n = 2
+    while True:
+        suffix = f"-{n}"
+        candidate = base[: MAX_ADDRESS - len(suffix)].rstrip("-_") + suffix
+        if candidate not in used:
+            return candidate
+        n += 1
+
+
+def rename_address(state: State, old: str, new: str) -> None:
+    """Move `old` to `new` in `state`, and every reference to it along.
+
+    References in the state hold addresses (OffHoursId/OnHoursId, a member's
+    ReferenceWorkgroupId), and a member's derived key names its target ("workgroup:old"):
+    left alone they would plan a spurious update, or delete and re-create the member.
+    """
+    if old not in state.workgroups:
+        raise KeyError(old)
+    if new in state.workgroups:
+        raise ValueError(f"{new} is already in the state")
+    state.workgroups[new] = state.workgroups.pop(old)
+    retarget(state, old, new)
+
+
+def retarget(state: State, old: str, new: str) -> None:
+    """Make every reference in `state` that holds `old` (an address, or a raw WorkgroupId of a
+    workgroup just imported) hold `new`, and re-derive member keys that came from it."""
+    for ws in state.workgroups.values():
+        for name, target in workgroup_refs(ws.fields):
+            if target == old:
+                ws.fields[name] = new
+        renamed = {}
+        for key, ms in ws.members.items():
+            refs = member_refs(ms.fields)
+            if any(target == old for _, target in refs):
+                derived = member_key(ms.fields)
+                ms.fields = {**ms.fields, **{name: new for name, target in refs if target == old}}
+                if key == derived:  # the key came from the target: follow it
+                    key = member_key(ms.fields)
+            renamed[key] = ms
+        ws.members = renamed

@@ -1,0 +1,394 @@
+"""Lifecycle operations outside plan/apply: import, export and the state commands.
+
+Plain functions over plain values (a State, a client, a Desired); the click commands in
+cli_lifecycle.py take the lock, read and write the state and print. Nothing here writes a
+file or the state by itself, except `write_text_atomic`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from telegent_iac import __version__, config, spec
+from telegent_iac.addresses import is_address, rename_address, retarget, slugify, unique_address
+from telegent_iac.api.errors import NotFoundError
+from telegent_iac.model import LiveSummary, Member, Workgroup, member_key, member_refs, workgroup_refs
+from telegent_iac.plan.planner import live_fields, live_members
+from telegent_iac.problems import UserError
+from telegent_iac.state.model import MemberState, State, WorkgroupState
+
+Progress = Callable[[str], None]
+
+
+class ReadClient(Protocol):
+    """The read side of api.client.TelegentClient: all that import and export need."""
+
+    def list_workgroups(self) -> list[LiveSummary]: ...
+    def get_workgroup(self, workgroup_id: str) -> dict[str, Any]: ...
+
+
+# --- import ---------------------------------------------------------------------------------------
+
+
+def member_states(
+    detail: Mapping[str, Any],
+    id_to_address: Mapping[str, str],
+    declared: Sequence[Member] = (),
+) -> dict[str, MemberState]:
+    """The live activities of a workgroup keyed as the planner will look for them.
+
+    A live activity that rings what a declared member rings takes that member's key (so an
+    explicit `key:` in the YAML is honoured); the rest are keyed by `model.member_key` of their
+    fields, with "#2", "#3"... when two would otherwise share a key.
+    """
+    by_derived = {member_key(m.fields): m.key for m in declared}
+    out: dict[str, MemberState] = {}
+    for activity_id, fields in sorted(
+        live_members(detail, id_to_address).items(), key=lambda item: _member_sort_key(item[1], item[0])
+    ):
+        derived = member_key(fields)
+        key = by_derived.pop(derived, derived)
+        n = 2
+        base = key
+        while key in out:
+            key = f"{base}#{n}"
+            n += 1
+        out[key] = MemberState(id=activity_id, fields=dict(sorted(fields.items())))
+    return out
+
+
+def _member_sort_key(fields: Mapping[str, Any], activity_id: str) -> tuple[int, str, str]:
+    digit = fields.get("DigitOrder")
+    return (digit if isinstance(digit, int) else 99, member_key(fields), activity_id)
+
+
+def workgroup_state_from_detail(
+    workgroup_id: str,
+    detail: Mapping[str, Any],
+    id_to_address: Mapping[str, str],
+    declared: Workgroup | None = None,
+) -> WorkgroupState:
+    """What the state records for a live workgroup it adopts: canonical fields, references to
+    managed workgroups as their addresses, members keyed by identity."""
+    return WorkgroupState(
+        id=workgroup_id,
+        fields=dict(sorted(live_fields(detail, id_to_address).items())),
+        members=member_states(detail, id_to_address, declared.members if declared else ()),
+        prevent_destroy=bool(declared and declared.prevent_destroy),
+    )
+
+
+def import_workgroup(
+    state: State,
+    client: ReadClient,
+    address: str,
+    workgroup_id: str,
+    declared: Workgroup | None = None,
+) -> WorkgroupState:
+    """Adopt live workgroup `workgroup_id` under `address` in `state` (modified in place).
+
+    Refused when the address is already managed, the ID is already managed (under another
+    address, or as the old object of an unfinished replacement) or does not exist. `declared`
+    (the address's entry in the YAML, when known) lets members keep their declared keys.
+    """
+    if not is_address(address):
+        raise UserError(
+            f"invalid address {address!r}: lower-case letters, digits, '-' and '_', starting with a "
+            "letter or digit, at most 63 characters"
+        )
+    current = state.workgroups.get(address)
+    if current is not None and (current.id or current.pending_create):
+        what = f"workgroup {current.id}" if current.id else "a workgroup whose create is unfinished"
+        raise UserError(
+            f"{address} is already in the state ({what}); to adopt another workgroup under this "
+            f"address, first `telegent-iac state rm {address}`"
+        )
+    for other, ws in state.workgroups.items():
+        if ws.id == workgroup_id:
+            raise UserError(f"workgroup {workgroup_id} is already managed as {other}; use `telegent-iac state mv "
+                            f"{other} {address}` to rename the address instead")
+        if workgroup_id in ws.deposed:
+            raise UserError(f"workgroup {workgroup_id} is the old object of an unfinished replacement of {other}; "
+                            "run apply to finish it first")
+    try:
+        detail = client.get_workgroup(workgroup_id)
+    except NotFoundError:
+        raise UserError(f"there is no workgroup {workgroup_id} in the account; nothing was imported") from None
+    id_to_address = {ws.id: a for a, ws in state.workgroups.items() if ws.id}
+    id_to_address[workgroup_id] = address  # a workgroup may route to itself
+    ws = workgroup_state_from_detail(workgroup_id, detail, id_to_address, declared)
+    state.workgroups[address] = ws
+    # Workgroups already in the state that point at the newly adopted ID by raw ID (imported
+    # before it) now point at its address.
+    retarget(state, workgroup_id, address)
+    return ws
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Skipped:
+    workgroup_id: str
+    name: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"skipped {self.workgroup_id} (Name {self.name!r}): {self.reason}"
+
+
+@dataclass
+class Export:
+    yaml_text: str
+    workgroups: dict[str, WorkgroupState]  # address -> state entry
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+@dataclass
+class _Candidate:
+    summary: LiveSummary
+    detail: Mapping[str, Any]
+    address: str
+
+
+def export_account(client: ReadClient, progress: Progress = lambda message: None) -> Export:
+    """Read every live workgroup (the list, then one detail call each) and build the config
+    and state that describe exactly that account."""
+    live = client.list_workgroups()
+    details: dict[str, dict[str, Any]] = {}
+    total = len(live)
+    for n, summary in enumerate(live, 1):
+        details[summary.workgroup_id] = client.get_workgroup(summary.workgroup_id)
+        if n == total or n % 10 == 0:
+            progress(f"Exporting: {n}/{total} workgroups read")
+    return build_export(live, details)
+
+
+def build_export(live: Sequence[LiveSummary], details: Mapping[str, Mapping[str, Any]]) -> Export:
+    """The config and state for `live` (with their details). A workgroup the config format
+    cannot express is skipped with the reason, and so is anything that refers to it: a
+    duplicate Name (the first by Name then ID is kept), a reference to a workgroup not in the
+    account, a reference cycle, or a value the validator refuses (e.g. an IVR member without
+    DigitOrder)."""
+    skipped: list[Skipped] = []
+    candidates: dict[str, _Candidate] = {}
+    first_by_name: dict[str, _Candidate] = {}
+    taken: set[str] = set()
+    for summary in sorted(live, key=lambda s: (s.name.lower(), s.name, s.workgroup_id)):
+        detail = details[summary.workgroup_id]
+        name = str(detail.get("Name") or summary.name)
+        if name in first_by_name:
+            other = first_by_name[name]
+            skipped.append(Skipped(summary.workgroup_id, name, (
+                f"another workgroup, {other.summary.workgroup_id} (exported as {other.address}), has the same "
+                "Name, and Names must be unique in the configuration. Rename one of them in Telegent and export "
+                "again, or declare it under a distinct Name with an `import:` entry"
+            )))
+            continue
+        address = unique_address(slugify(name), taken)
+        taken.add(address)
+        candidate = _Candidate(summary, detail, address)
+        candidates[summary.workgroup_id] = candidate
+        first_by_name[name] = candidate
+
+    all_ids = {s.workgroup_id for s in live}
+    for _ in range(len(candidates) + 1):
+        id_to_address = {wid: c.address for wid, c in candidates.items()}
+        states = {
+            c.address: workgroup_state_from_detail(wid, c.detail, id_to_address) for wid, c in candidates.items()
+        }
+        dangling = _dangling_refs(states, set(id_to_address.values()), all_ids)
+        if dangling:
+            for address, reason in dangling.items():
+                _skip(candidates, address, reason, skipped)
+            continue
+        text, blocks = render_config(states)
+        problems = _validate(text)
+        if not problems:
+            return Export(text, dict(sorted(states.items())), skipped)
+        for address, messages in _problems_by_block(problems, blocks).items():
+            _skip(candidates, address, "; ".join(messages), skipped)
+    raise AssertionError("export did not converge")  # each round skips at least one workgroup
+
+
+def _skip(candidates: dict[str, _Candidate], address: str, reason: str, skipped: list[Skipped]) -> None:
+    for wid, c in list(candidates.items()):
+        if c.address == address:
+            del candidates[wid]
+            skipped.append(Skipped(wid, str(c.detail.get("Name") or c.summary.name), reason))
+
+
+def _dangling_refs(states: Mapping[str, WorkgroupState], addresses: set[str], all_ids: set[str]) -> dict[str, str]:
+    """address -> why, for every workgroup that refers to one that will not be in the config."""
+    out: dict[str, str] = {}
+    for address, ws in states.items():
+        refs = [(name, target) for name, target in workgroup_refs(ws.fields)]
+        for ms in ws.members.values():
+            refs += [(f"a member's {name}", target) for name, target in member_refs(ms.fields)]
+        for name, target in refs:
+            if target not in addresses:
+                why = "which is not exported (see its own message)" if target in all_ids else \
+                    "which is not in the account"
+                out[address] = f"{name} refers to workgroup {target}, {why}"
+                break
+    return out
+
+
+# Field order in the YAML: identity first, then the spec's order.
+_FIRST = ("Name", "Type")
+
+
+def _ordered(fields: Mapping[str, Any], order: Sequence[str]) -> dict[str, Any]:
+    rank: dict[str, int] = {}
+    for n, name in enumerate(order):
+        rank.setdefault(name, n)
+    return {k: _escape(fields[k]) for k in sorted(fields, key=lambda k: (rank.get(k, len(rank)), k))}
+
+
+def _escape(value: Any) -> Any:
+    """`${` starts an interpolation in the config; `$${` is a literal `${`."""
+    return value.replace("${", "$${") if isinstance(value, str) else value
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)  # indent list items under their key
+
+
+def render_config(states: Mapping[str, WorkgroupState]) -> tuple[str, dict[str, tuple[int, int]]]:
+    """The YAML text and, per address, the 1-based line range its block occupies."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"# Exported from the live Telegent account by telegent-iac {__version__} export, {stamp}.",
+        "# Addresses (the keys under workgroups:) were generated from the Names; rename them now",
+        "# if you like (or later with `telegent-iac state mv` / a `moved:` entry). Review, then run",
+        "# `telegent-iac plan` until it shows `No changes.` (docs/lifecycle.md).",
+        "workgroups:",
+    ]
+    blocks: dict[str, tuple[int, int]] = {}
+    order = [*_FIRST, *spec.workgroup_fields()]
+    member_order = ["key", "Type", *spec.member_fields()]
+    for address in sorted(states):
+        ws = states[address]
+        body: dict[str, Any] = _ordered(ws.fields, order)
+        members = []
+        for key, ms in ws.members.items():
+            item = _ordered(ms.fields, member_order)
+            if key != member_key(ms.fields):
+                item = {"key": key, **item}
+            members.append(item)
+        if members:
+            body["members"] = members
+        dumped = yaml.dump({address: body}, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                           default_flow_style=False, width=4096)
+        start = len(lines) + 1
+        lines += ["  " + line if line else line for line in dumped.rstrip("\n").split("\n")]
+        blocks[address] = (start, len(lines))
+        lines.append("")
+    if not states:
+        lines[-1] = "workgroups: {}"
+    return "\n".join(lines).rstrip("\n") + "\n", blocks
+
+
+def _validate(text: str) -> list[tuple[int, str]]:
+    """(line, message) of every problem the config loader finds in `text`."""
+    with tempfile.TemporaryDirectory(prefix="telegent-export-") as tmp:
+        path = Path(tmp) / "export.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            config.load([str(path)], {})
+        except UserError as exc:
+            if not exc.problems:
+                raise
+            return [(p.position.line, p.message) for p in exc.problems]
+    return []
+
+
+def _problems_by_block(
+    problems: Sequence[tuple[int, str]], blocks: Mapping[str, tuple[int, int]]
+) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for line, message in problems:
+        owner = next((a for a, (first, last) in blocks.items() if first <= line <= last), None)
+        if owner is None:
+            raise AssertionError(f"export wrote an invalid configuration: line {line}: {message}")
+        out.setdefault(owner, []).append(message)
+    return out
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+# --- state commands -------------------------------------------------------------------------------
+
+
+def state_rows(state: State) -> list[str]:
+    """`state list`: one line per address."""
+    rows = []
+    for address, ws in sorted(state.workgroups.items()):
+        notes = []
+        if ws.prevent_destroy:
+            notes.append("prevent_destroy")
+        if ws.pending_create is not None:
+            notes.append("unfinished create")
+        if ws.deposed:
+            notes.append(f"old objects to delete: {', '.join(ws.deposed)}")
+        members = len(ws.members)
+        notes.append(f"{members} member{'s' if members != 1 else ''}")
+        rows.append(f"{address}\t{ws.id or '(no ID yet)'}\t{ws.fields.get('Name', '')}\t{'; '.join(notes)}")
+    return rows
+
+
+def describe_workgroup(address: str, ws: WorkgroupState) -> str:
+    """`state show ADDRESS`: the entry as YAML (same field names as the config)."""
+    body: dict[str, Any] = {"id": ws.id, "prevent_destroy": ws.prevent_destroy, "fields": dict(ws.fields)}
+    if ws.members:
+        body["members"] = {k: {"id": m.id, "fields": dict(m.fields)} for k, m in sorted(ws.members.items())}
+    if ws.pending_create is not None:
+        body["pending_create"] = ws.pending_create.to_dict()
+    if ws.deposed:
+        body["deposed"] = list(ws.deposed)
+    return yaml.dump({address: body}, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=4096)
+
+
+def forget(state: State, address: str) -> WorkgroupState:
+    """`state rm`: drop `address` from the state; the account is not touched."""
+    ws = state.workgroups.pop(address, None)
+    if ws is None:
+        raise UserError(f"{address} is not in the state{_known_hint(state, address)}")
+    return ws
+
+
+def move(state: State, old: str, new: str) -> None:
+    """`state mv`: rename an address, with every reference to it."""
+    if old not in state.workgroups:
+        raise UserError(f"{old} is not in the state{_known_hint(state, old)}")
+    if new in state.workgroups:
+        raise UserError(f"{new} is already in the state; `telegent-iac state rm {new}` first if it is stale")
+    if not is_address(new):
+        raise UserError(f"invalid address {new!r}: lower-case letters, digits, '-' and '_', starting with a "
+                        "letter or digit, at most 63 characters")
+    rename_address(state, old, new)
+
+
+def _known_hint(state: State, address: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(address, list(state.workgroups), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
