@@ -1,9 +1,7 @@
 """The pull-request comment view. Every value is escaped, and the whole comment stays under
-GitHub's 65,536-character limit by shortening details, with a note saying so."""
+GitHub's 65,536-character limit by shortening lists and details, with a note saying so."""
 
 from __future__ import annotations
-
-import html
 
 from telegent_iac.plan.model import Plan, ResourceChange
 from telegent_iac.render.common import HEADLINES, SYMBOLS, field_lines, fmt, grouped, member_lines
@@ -12,16 +10,22 @@ GITHUB_COMMENT_LIMIT = 65_536
 MARKER = "<!-- telegent-iac plan -->"  # lets a CI job find and edit its own comment
 
 
+# One pass over the text (str.translate): replacing characters one after another would escape
+# the "#" and "&" of entities written by an earlier replacement.
+_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "\n": "<br>", "\r": ""}
+    | {ch: f"&#{ord(ch)};" for ch in "|`*_[]()#~\\!"}
+)
+
+
 def esc(text: object) -> str:
     """Escape for Markdown table cells and HTML blocks alike: nothing can break the comment."""
-    s = html.escape(str(text), quote=True)
-    for ch in "|`*_[]()#~\\":
-        s = s.replace(ch, f"&#{ord(ch)};")
-    return s.replace("\n", "<br>").replace("\r", "")
+    return str(text).translate(_ESCAPES)
 
 
 def _details(c: ResourceChange) -> str:
-    lines = []
+    # The reason goes inside <pre> with the values: GitHub makes no @mention or link there.
+    lines = [f"# ({c.reason})"] if c.reason else []
     for sym, name, before, after in field_lines(c):
         value = f"{fmt(before)} → {fmt(after)}" if sym == "~" else fmt(after if sym == "+" else before)
         lines.append(f"{sym} {name} = {value}")
@@ -33,11 +37,26 @@ def _details(c: ResourceChange) -> str:
             value = f"{fmt(before)} → {fmt(after)}" if sym == "~" else fmt(after if sym == "+" else before)
             lines.append(f"    {sym} {name} = {value}")
     body = "<br>".join(esc(line) for line in lines) or "(no field changes)"
-    reason = f"<br><em>{esc(c.reason)}</em>" if c.reason else ""
     return (
         f"<details><summary><code>{esc(SYMBOLS[c.kind])}</code> <b>{esc(c.address)}</b> "
-        f"{esc(HEADLINES[c.kind])}</summary>\n\n<pre>{body}</pre>{reason}\n\n</details>\n"
+        f"{esc(HEADLINES[c.kind])}</summary>\n\n<pre>{body}</pre>\n\n</details>\n"
     )
+
+
+# One list entry (a drift value, a conflict message) is cut to this many characters before
+# escaping, so a single huge value cannot use up the whole comment.
+MAX_ITEM_CHARS = 500
+SHORTENED_NOTE = (
+    "\n_Shortened to fit a pull-request comment: {what} not shown; "
+    "run `telegent-iac plan` for the full plan._\n"
+)
+
+
+def _item(text: str) -> str:
+    if len(text) > MAX_ITEM_CHARS:
+        text = text[:MAX_ITEM_CHARS] + " …"
+    # <code> also keeps GitHub from turning @names and #numbers in values into mentions/links.
+    return f"- <code>{esc(text)}</code>\n"
 
 
 def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
@@ -53,6 +72,11 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
                 names += f" and {len(changes) - 10} more"
             head.append(f"| {esc(SYMBOLS[kind])} {kind} | {len(changes)} | {names} |")
         head.append("")
+    text = "\n".join(head) + "\n"
+    # Everything below is cut to fit: room is kept for the note saying what was left out.
+    budget = limit - len(text) - len(SHORTENED_NOTE) - 400
+    left_out = {"list entries": 0, "details": 0}
+    parts: list[str] = []
     for title, items in (
         ("Conflicts (the plan cannot be applied)", [f"{c.address}: {c.message}" for c in plan.conflicts]),
         ("Errors (the plan cannot be applied)", plan.errors),
@@ -60,28 +84,29 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
          [f"{d.address}: {d.field}: recorded {fmt(d.recorded)}, live {fmt(d.live)}" for d in plan.drift]),
         ("No longer declared (not deleted)", plan.kept),
     ):
-        if items:
-            head.append(f"**{title}**")
-            head.append("")
-            head += [f"- {esc(item)}" for item in items]
-            head.append("")
-    text = "\n".join(head) + "\n"
-    tail_note = (
-        "\n_Details shortened to fit a pull-request comment: {n} more not shown; "
-        "run `telegent-iac plan` for all._\n"
-    )
-    budget = limit - len(text) - len(tail_note) - 20
-    shown = 0
+        if not items:
+            continue
+        section = f"**{title}**\n\n"
+        budget -= len(section) + 1
+        parts.append(section)
+        for n, item in enumerate(items):
+            line = _item(item)
+            if len(line) > budget:
+                left_out["list entries"] += len(items) - n
+                break
+            parts.append(line)
+            budget -= len(line)
+        parts.append("\n")
     details = [c for _, cs in groups for c in cs]
-    parts: list[str] = []
-    for c in details:
+    for n, c in enumerate(details):
         block = _details(c)
         if len(block) > budget:
+            left_out["details"] += len(details) - n
             break
         parts.append(block)
         budget -= len(block)
-        shown += 1
     text += "".join(parts)
-    if shown < len(details):
-        text += tail_note.format(n=len(details) - shown)
+    what = " and ".join(f"{count} {name}" for name, count in left_out.items() if count)
+    if what:
+        text += SHORTENED_NOTE.format(what=what)
     return text
