@@ -126,6 +126,7 @@ class SandboxServer:
         self._thread: threading.Thread | None = None
         self._app: SandboxApp | None = None
         self._control: SandboxControl | None = None
+        self._port: int | None = None  # kept after stop, so url still names where it was
 
     def start(self) -> SandboxServer:
         if self._httpd is not None:
@@ -141,6 +142,7 @@ class SandboxServer:
         httpd.app = app
         httpd.control = SandboxControl(app)
         self._app, self._control, self._httpd = app, httpd.control, httpd
+        self._port = int(httpd.server_address[1])
         self._thread = threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
             name=f"telegent-sandbox-{self.port}", daemon=True,
@@ -178,9 +180,9 @@ class SandboxServer:
 
     @property
     def port(self) -> int:
-        if self._httpd is None:
-            raise RuntimeError("the sandbox is not running")
-        return int(self._httpd.server_address[1])
+        if self._port is None:
+            raise RuntimeError("the sandbox has not been started")
+        return self._port
 
     @property
     def url(self) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
-from telegent_iac.sandbox.testing import get_token
+from telegent_iac.sandbox.testing import get_token, http_client
 
 
 class Api:
@@ -15,7 +15,7 @@ class Api:
                  secret: str = DEMO_ACCOUNT_SECRET) -> None:
         self.server = server
         self.key, self.secret = key, secret
-        self.http = httpx.Client(base_url=server.url, timeout=10.0)
+        self.http = http_client(server.url, timeout=10.0)
         self.tokens: dict[str, str] = {}
 
     def token(self, path: str) -> str:

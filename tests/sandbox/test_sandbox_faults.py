@@ -10,22 +10,23 @@ import pytest
 from sandbox_client import Api
 
 from telegent_iac.sandbox import SandboxServer
-from telegent_iac.sandbox.testing import SandboxFactory
+from telegent_iac.sandbox.testing import SandboxFactory, http_client
+
+HTTP = http_client()
 
 
 def test_latency_applies_and_parallel_clients_overlap(sandbox_factory: SandboxFactory) -> None:
-    server = sandbox_factory(rate_limit=0, latency_ms=300)
-    api = Api(server)
-    api.token("/v1.0/account/workgroups")
+    server = sandbox_factory(rate_limit=0)
+    clients = [Api(server) for _ in range(6)]
+    for client in clients:
+        client.token("/v1.0/account/workgroups")
+    server.control.set_faults(latency_ms=300)
     start = time.perf_counter()
-    assert api.get("/v1.0/account/workgroups").status_code == 200
+    assert clients[0].get("/v1.0/account/workgroups").status_code == 200
     assert time.perf_counter() - start >= 0.3
     results: list[int] = []
-
-    def call() -> None:
-        results.append(Api(server).get("/v1.0/account/workgroups").status_code)  # token + list
-
-    threads = [threading.Thread(target=call) for _ in range(6)]
+    threads = [threading.Thread(target=lambda c=c: results.append(c.get("/v1.0/account/workgroups").status_code))
+               for c in clients]
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -33,7 +34,7 @@ def test_latency_applies_and_parallel_clients_overlap(sandbox_factory: SandboxFa
         t.join()
     elapsed = time.perf_counter() - start
     assert results == [200] * 6
-    assert 0.6 <= elapsed < 1.5  # 2 sequential requests each; serialised it would take 3.6 s
+    assert 0.3 <= elapsed < 1.2  # serialised, six requests would take 1.8 s
 
 
 def test_jitter_stays_in_range(sandbox_factory: SandboxFactory) -> None:
@@ -62,7 +63,7 @@ def test_errors_have_no_side_effect(sandbox_factory: SandboxFactory) -> None:
 
 def test_error_rate_is_a_probability(sandbox_factory: SandboxFactory) -> None:
     server = sandbox_factory(rate_limit=0, error_rate=0.5, seed=3)
-    codes = [httpx.get(f"{server.url}/v1.0/nowhere").status_code for _ in range(60)]
+    codes = [HTTP.get(f"{server.url}/v1.0/nowhere").status_code for _ in range(60)]
     failures = sum(code >= 500 for code in codes)
     assert 10 <= failures <= 50 and set(codes) - {500, 503, 504} == {404}
 
@@ -71,7 +72,7 @@ def test_seed_makes_faults_repeatable(sandbox_factory: SandboxFactory) -> None:
     runs = []
     for _ in range(2):
         server = sandbox_factory(rate_limit=0, error_rate=0.5, seed=42)
-        runs.append([httpx.get(f"{server.url}/v1.0/nowhere").status_code for _ in range(20)])
+        runs.append([HTTP.get(f"{server.url}/v1.0/nowhere").status_code for _ in range(20)])
     assert runs[0] == runs[1]
 
 

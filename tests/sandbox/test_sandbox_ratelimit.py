@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 
-import httpx
 from sandbox_client import Api
 
 from telegent_iac.sandbox.ratelimit import RollingWindowLimiter
-from telegent_iac.sandbox.testing import SandboxFactory, get_token
+from telegent_iac.sandbox.testing import SandboxFactory, get_token, http_client
+
+HTTP = http_client()
 
 
 class FakeClock:
@@ -55,7 +56,7 @@ def test_429_with_retry_after_and_tokens_counted(sandbox_factory: SandboxFactory
     assert refused.status_code == 429
     assert refused.json()["StatusCode"] == 429
     assert 58 <= int(refused.headers["Retry-After"]) <= 60
-    token_refused = httpx.post(f"{server.url}/v1.0/oauth2/tokens", json={
+    token_refused = HTTP.post(f"{server.url}/v1.0/oauth2/tokens", json={
         "AccountKey": "DID-sandbox-demo", "AccountSecret": "sandbox-demo-secret", "ApiEndpoint": "/v1.0/x"})
     assert token_refused.status_code == 429
     statuses = [e["status"] for e in server.control.requests()]
@@ -73,7 +74,7 @@ def test_limit_is_per_account(sandbox_factory: SandboxFactory) -> None:
 def test_requests_without_an_account_count_per_client(sandbox_factory: SandboxFactory) -> None:
     server = sandbox_factory(rate_limit=2)
     url = f"{server.url}/v1.0/account/workgroups"
-    assert [httpx.get(url).status_code for _ in range(3)] == [401, 401, 429]
+    assert [HTTP.get(url).status_code for _ in range(3)] == [401, 401, 429]
 
 
 def test_rolling_window_frees_slots(sandbox_factory: SandboxFactory) -> None:
@@ -81,11 +82,11 @@ def test_rolling_window_frees_slots(sandbox_factory: SandboxFactory) -> None:
     server.control.set_config(rate_window=1.0)  # 60 s in production; shortened to test quickly
     token = get_token(server, "/v1.0/account/workgroups")
     url, headers = f"{server.url}/v1.0/account/workgroups", {"Authorization": f"Bearer {token}"}
-    assert httpx.get(url, headers=headers).status_code == 200
-    refused = httpx.get(url, headers=headers)
+    assert HTTP.get(url, headers=headers).status_code == 200
+    refused = HTTP.get(url, headers=headers)
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
     time.sleep(1.05)
-    assert httpx.get(url, headers=headers).status_code == 200
+    assert HTTP.get(url, headers=headers).status_code == 200
 
 
 def test_rate_limit_can_change_at_run_time(sandbox_factory: SandboxFactory) -> None:

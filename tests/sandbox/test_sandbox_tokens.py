@@ -10,16 +10,18 @@ import httpx
 from sandbox_client import Api
 
 from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
-from telegent_iac.sandbox.testing import SandboxFactory, get_token
+from telegent_iac.sandbox.testing import SandboxFactory, get_token, http_client
 from telegent_iac.sandbox.tokens import endpoint_scope, format_expiry
 
 TOKENS = "/v1.0/oauth2/tokens"
+
+HTTP = http_client()
 
 
 def _token_request(server: SandboxServer, path: str = TOKENS, **body: str) -> httpx.Response:
     payload = {"AccountKey": DEMO_ACCOUNT_KEY, "AccountSecret": DEMO_ACCOUNT_SECRET,
                "ApiEndpoint": f"{server.url}/v1.0/workgroups", **body}
-    return httpx.post(server.url + path, json={k: v for k, v in payload.items() if v is not None})
+    return HTTP.post(server.url + path, json={k: v for k, v in payload.items() if v is not None})
 
 
 def test_token_response_shape_and_expiry(sandbox: SandboxServer) -> None:
@@ -49,7 +51,7 @@ def test_token_path_is_case_insensitive(sandbox: SandboxServer) -> None:
 
 
 def test_missing_api_endpoint_is_400(sandbox: SandboxServer) -> None:
-    response = httpx.post(f"{sandbox.url}{TOKENS}",
+    response = HTTP.post(f"{sandbox.url}{TOKENS}",
                           json={"AccountKey": DEMO_ACCOUNT_KEY, "AccountSecret": DEMO_ACCOUNT_SECRET})
     assert response.status_code == 400
     assert response.json() == {"StatusCode": 400, "Message": "The ApiEndpoint field is required."}
@@ -57,11 +59,11 @@ def test_missing_api_endpoint_is_400(sandbox: SandboxServer) -> None:
 
 
 def test_missing_key_and_unknown_field_are_400(sandbox: SandboxServer) -> None:
-    response = httpx.post(f"{sandbox.url}{TOKENS}", json={"AccountSecret": "x", "ApiEndpoint": "/v1.0/x"})
+    response = HTTP.post(f"{sandbox.url}{TOKENS}", json={"AccountSecret": "x", "ApiEndpoint": "/v1.0/x"})
     assert response.json()["Message"] == "The AccountKey field is required."
     response = _token_request(sandbox, Scope="all")
     assert response.status_code == 400 and "unknown field 'Scope'" in response.json()["Message"]
-    response = httpx.post(f"{sandbox.url}{TOKENS}", content=b"{not json")
+    response = HTTP.post(f"{sandbox.url}{TOKENS}", content=b"{not json")
     assert response.status_code == 400
 
 
@@ -79,7 +81,7 @@ def test_extra_accounts_get_tokens(sandbox_factory: SandboxFactory) -> None:
 
 def _list(server: SandboxServer, token: str | None, path: str = "/v1.0/account/workgroups") -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    return httpx.get(server.url + path, headers=headers)
+    return HTTP.get(server.url + path, headers=headers)
 
 
 def test_token_is_scoped_to_its_endpoint_path(sandbox: SandboxServer) -> None:
@@ -90,7 +92,7 @@ def test_token_is_scoped_to_its_endpoint_path(sandbox: SandboxServer) -> None:
     assert refused.status_code == 401
     assert refused.json()["StatusCode"] == 401 and "endpoint" in refused.json()["Message"]
     # A token for one path is no good for a longer path that starts with it either.
-    update = httpx.post(f"{sandbox.url}/v1.0/workgroups/update", json={"WorkgroupId": "WID-x"},
+    update = HTTP.post(f"{sandbox.url}/v1.0/workgroups/update", json={"WorkgroupId": "WID-x"},
                         headers={"Authorization": f"Bearer {other}"})
     assert update.status_code == 401
 
@@ -115,7 +117,7 @@ def test_missing_or_garbage_token_is_401(sandbox: SandboxServer) -> None:
     assert _list(sandbox, None).status_code == 401
     assert _list(sandbox, "not-a-token").status_code == 401
     token = get_token(sandbox, "/v1.0/account/workgroups")
-    basic = httpx.get(f"{sandbox.url}/v1.0/account/workgroups", headers={"Authorization": f"Basic {token}"})
+    basic = HTTP.get(f"{sandbox.url}/v1.0/account/workgroups", headers={"Authorization": f"Basic {token}"})
     assert basic.status_code == 401
     assert basic.headers["WWW-Authenticate"] == "Bearer"
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 import uuid
 
-import httpx
 from sandbox_client import Api
 
 from telegent_iac import spec
 from telegent_iac.sandbox import SandboxServer
-from telegent_iac.sandbox.testing import SandboxFactory
+from telegent_iac.sandbox.testing import SandboxFactory, http_client
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+
+HTTP = http_client()
 
 
 def test_create_returns_the_full_stored_workgroup(sandbox: SandboxServer) -> None:
@@ -90,7 +91,7 @@ def test_body_must_be_a_json_object(sandbox: SandboxServer) -> None:
     api = Api(sandbox)
     headers = {"Authorization": f"Bearer {api.token('/v1.0/workgroups')}"}
     for raw in (b"{oops", b"[1, 2]", b""):
-        response = httpx.post(f"{sandbox.url}/v1.0/workgroups", content=raw, headers=headers)
+        response = HTTP.post(f"{sandbox.url}/v1.0/workgroups", content=raw, headers=headers)
         assert response.status_code == 400, raw
         assert response.json()["StatusCode"] == 400
 
@@ -99,12 +100,12 @@ def test_unknown_path_is_404_and_wrong_method_is_405(sandbox: SandboxServer) -> 
     api = Api(sandbox)
     missing = api.get("/v1.0/nothing")
     assert missing.status_code == 404 and missing.json()["StatusCode"] == 404
-    wrong = httpx.put(f"{sandbox.url}/v1.0/workgroups")
+    wrong = HTTP.put(f"{sandbox.url}/v1.0/workgroups")
     assert wrong.status_code == 405 and wrong.headers["Allow"] == "GET, POST"
-    assert httpx.get(f"{sandbox.url}/v1.0/workgroups/update").status_code == 405
-    assert httpx.get(f"{sandbox.url}/v1.0/oauth2/tokens").status_code == 405
+    assert HTTP.get(f"{sandbox.url}/v1.0/workgroups/update").status_code == 405
+    assert HTTP.get(f"{sandbox.url}/v1.0/oauth2/tokens").status_code == 405
     for method, path in spec.operations():  # every known operation is routed (not 404/405)
-        assert httpx.request(method, sandbox.url + path).status_code not in (404, 405), path
+        assert HTTP.request(method, sandbox.url + path).status_code not in (404, 405), path
 
 
 def test_paths_are_case_insensitive(sandbox: SandboxServer) -> None:
