@@ -1,0 +1,251 @@
+"""Machine-readable output (issue 5, items 2 and 4): `plan --json` / `show --json` in the
+documented format (docs/json-format.md), and the `apply --json` line stream."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from telegent_iac.api.client import TelegentClient
+from telegent_iac.sandbox import SandboxServer
+
+from .helpers import cli_env, copy_example, json_lines, run, state_path
+
+V1 = {
+    "keep": {"Name": "Keep", "Type": "simultaneous"},
+    "change": {"Name": "Change", "Type": "simultaneous", "AnnouncementText": "Hello",
+               "members": [{"Type": "User", "PhoneNumber": "+14155550101"}]},
+    "swap": {"Name": "Swap", "Type": "round-robin", "WaitBetween": "5"},
+    "drop": {"Name": "Drop", "Type": "simultaneous"},
+}
+V2 = {
+    "keep": V1["keep"],
+    "change": {"Name": "Change", "Type": "simultaneous", "AnnouncementText": "Hello again",
+               "members": [{"Type": "User", "PhoneNumber": "+14155550101", "SmsNotification": True}]},
+    "swap": {"Name": "Swap", "Type": "round-robin", "WaitBetween": "10"},  # not updatable: replace
+    "new": {"Name": "New", "Type": "simultaneous"},
+}
+TOP_KEYS = {
+    "format_version", "has_changes", "has_destroys", "applyable", "summary", "state", "input_hash", "refresh",
+    "resource_changes", "drift", "kept", "moves", "resolved_pending", "conflicts", "errors", "warnings",
+}
+CHANGE_KEYS = {"address", "workgroup_id", "actions", "reason", "before", "after", "changed_fields", "import_id",
+               "members"}
+MEMBER_KEYS = {"key", "member_id", "actions", "reason", "before", "after"}
+
+
+def _write(path: Path, workgroups: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump({"workgroups": workgroups}, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def applied_v1(sandbox: SandboxServer, tmp_path: Path) -> tuple[dict[str, str], Path]:
+    env = cli_env(sandbox)
+    config = _write(tmp_path / "wg.yaml", V1)
+    result = run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", config)
+    assert result.exit_code == 0, result.output
+    _write(config, V2)
+    return env, config
+
+
+def _by_address(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["address"]: c for c in body["resource_changes"]}
+
+
+def test_plan_json_keys_and_action_arrays(applied_v1: tuple[dict[str, str], Path], tmp_path: Path) -> None:
+    env, config = applied_v1
+    result = run(env, "plan", "--state", state_path(tmp_path), "--json", "--allow-delete", "--allow-replace",
+                 "--detailed-exitcode", config)
+    assert result.exit_code == 2, result.output
+    body = json.loads(result.stdout)  # stdout is the JSON alone; progress goes to stderr
+    assert set(body) == TOP_KEYS
+    assert body["format_version"] == "1.0"
+    assert body["has_changes"] is True and body["has_destroys"] is True and body["applyable"] is True
+    assert body["summary"] == {"add": 2, "change": 1, "destroy": 2, "import": 0}
+    state = json.loads(state_path(tmp_path).read_text())
+    assert body["state"] == {"lineage": state["lineage"], "serial": state["serial"]}
+    changes = _by_address(body)
+    for c in changes.values():
+        assert set(c) == CHANGE_KEYS
+        assert isinstance(c["actions"], list)
+        for m in c["members"]:
+            assert set(m) == MEMBER_KEYS and isinstance(m["actions"], list)
+    assert changes["keep"]["actions"] == ["no-op"]
+    assert changes["change"]["actions"] == ["update"]
+    assert changes["change"]["changed_fields"] == ["AnnouncementText"]
+    assert changes["change"]["before"]["AnnouncementText"] == "Hello"
+    assert changes["change"]["after"]["AnnouncementText"] == "Hello again"
+    assert [m["actions"] for m in changes["change"]["members"]] == [["update"]]
+    assert changes["swap"]["actions"] == ["delete", "create"]
+    assert "WaitBetween" in changes["swap"]["reason"]
+    assert changes["new"]["actions"] == ["create"]
+    assert changes["new"]["before"] is None and changes["new"]["workgroup_id"] is None
+    assert changes["drop"]["actions"] == ["delete"] and changes["drop"]["after"] is None
+    assert changes["drop"]["workgroup_id"] == state["workgroups"]["drop"]["id"]
+    for c in changes.values():
+        if c["actions"] != ["no-op"]:
+            assert c["reason"], c
+    # The simple consumer check the array form exists for:
+    assert any("delete" in c["actions"] for c in body["resource_changes"]) == body["has_destroys"]
+
+
+def test_without_allow_delete_an_undeclared_workgroup_is_kept(
+    applied_v1: tuple[dict[str, str], Path], tmp_path: Path
+) -> None:
+    env, config = applied_v1
+    body = json.loads(run(env, "plan", "--state", state_path(tmp_path), "--json", "--allow-replace", config).stdout)
+    assert "drop" not in _by_address(body)
+    assert len(body["kept"]) == 1 and "drop" in body["kept"][0]
+    assert body["has_destroys"] is True  # the replacement still deletes the old Swap
+
+
+def test_blocked_plan_is_not_applyable(applied_v1: tuple[dict[str, str], Path], tmp_path: Path) -> None:
+    env, config = applied_v1
+    result = run(env, "plan", "--state", state_path(tmp_path), "--json", config)
+    assert result.exit_code == 1  # a replacement that was not allowed
+    body = json.loads(result.stdout)
+    assert body["applyable"] is False
+    assert any("--allow-replace" in e for e in body["errors"])
+
+
+def test_no_changes_is_machine_readable(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = cli_env(sandbox)
+    config = _write(tmp_path / "wg.yaml", V1)
+    assert run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", config).exit_code == 0
+    result = run(env, "plan", "--state", state_path(tmp_path), "--json", "--detailed-exitcode", config)
+    assert result.exit_code == 0
+    body = json.loads(result.stdout)
+    assert body["has_changes"] is False and body["has_destroys"] is False
+    assert {tuple(c["actions"]) for c in body["resource_changes"]} == {("no-op",)}
+
+
+def test_drift_is_its_own_list(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = cli_env(sandbox)
+    config = _write(tmp_path / "wg.yaml", V1)
+    assert run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", config).exit_code == 0
+    wid = json.loads(state_path(tmp_path).read_text())["workgroups"]["change"]["id"]
+    with TelegentClient(sandbox.url, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"],
+                        rate_limit=0) as client:
+        client.update_workgroup(wid, {"AnnouncementText": "Changed in the console"})
+
+    summary = json.loads(run(env, "plan", "--state", state_path(tmp_path), "--json", config).stdout)
+    assert summary["drift"] == [] and summary["refresh"] == "summary"  # one list call sees no field values
+
+    body = json.loads(run(env, "plan", "--state", state_path(tmp_path), "--json", "--refresh", "full",
+                          config).stdout)
+    assert body["refresh"] == "full"
+    assert body["drift"] == [{"address": "change", "field": "AnnouncementText", "recorded": "Hello",
+                              "live": "Changed in the console"}]
+    change = _by_address(body)["change"]
+    assert change["actions"] == ["update"]  # set back to the declared value
+    assert change["after"]["AnnouncementText"] == "Hello"
+
+
+def test_conflict_in_json(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = cli_env(sandbox)
+    with TelegentClient(sandbox.url, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"],
+                        rate_limit=0) as client:
+        client.create_workgroup({"Name": "Keep", "Type": "simultaneous"})
+    result = run(env, "plan", "--state", state_path(tmp_path), "--json", _write(tmp_path / "wg.yaml", V1))
+    assert result.exit_code == 1
+    body = json.loads(result.stdout)
+    assert body["applyable"] is False
+    assert [c["address"] for c in body["conflicts"]] == ["keep"]
+    assert set(body["conflicts"][0]) == {"address", "message"}
+
+
+def test_apply_json_stream(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = cli_env(sandbox)
+    result = run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", "--json", copy_example(tmp_path))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    events = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert all(isinstance(e, dict) and "type" in e for e in events)
+    assert events[0]["type"] == "version" and events[0]["ui_format"] == "1.0"
+    assert events[-1]["type"] == "change_summary"
+    assert events[-1] == {"type": "change_summary", "added": 5, "changed": 0, "destroyed": 0, "imported": 0,
+                          "errors": [], "interrupted": False}
+    types = [e["type"] for e in events]
+    planned = [e for e in events if e["type"] == "planned_change"]
+    assert sorted(e["change"]["address"] for e in planned) == sorted(
+        ["main-menu", "sales", "support", "billing", "after-hours"])
+    assert all(e["change"]["actions"] == ["create"] for e in planned)
+    # planned changes and their summary come before any call
+    first_call = types.index("apply_start")
+    assert max(i for i, t in enumerate(types) if t in ("planned_change", "plan_summary")) < first_call
+    starts = [e for e in events if e["type"] == "apply_start"]
+    done = [e for e in events if e["type"] == "apply_complete"]
+    assert len(starts) == len(done) == 17  # 5 workgroups + 12 members in the example
+    state = json.loads(state_path(tmp_path).read_text())
+    created = {e["address"]: e["id"] for e in done if e["action"] == "create"}
+    assert created == {a: w["id"] for a, w in state["workgroups"].items()}
+    for e in done:
+        assert e["id"] and e["elapsed_seconds"] >= 0
+    for e in starts:
+        later = [d for d in done if (d["address"], d["action"], d.get("member")) ==
+                 (e["address"], e["action"], e.get("member"))]
+        assert len(later) == 1 and events.index(later[0]) > events.index(e)
+    assert not any(t == "apply_errored" for t in types)
+    assert "Apply complete" not in result.stdout  # nothing but JSON on stdout
+
+
+def test_apply_json_stream_reports_an_error(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = cli_env(sandbox)
+    config = _write(tmp_path / "wg.yaml", {"keep": {**V1["keep"], "AnnouncementText": "a"}})
+    assert run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", config).exit_code == 0
+    wid = json.loads(state_path(tmp_path).read_text())["workgroups"]["keep"]["id"]
+    # Behind the tool's back: point Keep's off-hours at a workgroup, then delete that one. The
+    # sandbox (like Telegent) then refuses any update of Keep with a 400.
+    with TelegentClient(sandbox.url, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"],
+                        rate_limit=0) as client:
+        other = client.create_workgroup({"Name": "Other", "Type": "simultaneous"})
+        client.update_workgroup(wid, {"OffHoursType": "Workgroup", "OffHoursId": other})
+        client.delete_workgroup(other)
+    _write(config, {"keep": {**V1["keep"], "AnnouncementText": "b"}})
+
+    result = run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", "--json", config)
+    assert result.exit_code == 1
+    events = json_lines(result.stdout)
+    assert [e["type"] for e in events] == [
+        "version", "planned_change", "plan_summary", "apply_start", "apply_errored", "change_summary"]
+    errored = events[4]
+    assert errored["address"] == "keep" and errored["action"] == "update"
+    assert "HTTP 400" in errored["message"] and "OffHoursId" in errored["message"]
+    assert events[-1]["changed"] == 0 and len(events[-1]["errors"]) == 1
+    assert "keep" in result.stderr  # the human message still goes to stderr
+
+
+def test_apply_json_stream_reports_an_adopted_create(sandbox_factory: Any, tmp_path: Path) -> None:
+    # The sandbox commits the first workgroup create and then closes the socket: the response is
+    # lost, the client re-lists, and the stream says the workgroup was adopted, not made twice.
+    server = sandbox_factory(rate_limit=0, drop_creates=(1,))
+    env = cli_env(server)
+    config = _write(tmp_path / "wg.yaml", {"keep": V1["keep"]})
+    result = run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", "--json", config)
+    assert result.exit_code == 0, result.output
+    events = json_lines(result.stdout)
+    assert events[0]["type"] == "version" and events[-1]["type"] == "change_summary"
+    assert any(e["type"] == "note" and "adopted" in e["message"] for e in events)
+    done = [e for e in events if e["type"] == "apply_complete"]
+    wid = json.loads(state_path(tmp_path).read_text())["workgroups"]["keep"]["id"]
+    assert [e["id"] for e in done] == [wid]
+    with TelegentClient(server.url, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"],
+                        rate_limit=0) as client:
+        assert [s.workgroup_id for s in client.list_workgroups()] == [wid]
+
+
+def test_apply_saved_plan_json_stream(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = cli_env(sandbox)
+    out = tmp_path / "plan.json"
+    assert run(env, "plan", "--state", state_path(tmp_path), "--out", out, copy_example(tmp_path)).exit_code == 0
+    result = run(env, "apply", "--state", state_path(tmp_path), "--json", out)
+    assert result.exit_code == 0, result.output
+    events = json_lines(result.stdout)
+    assert events[0]["type"] == "version" and events[-1]["type"] == "change_summary"
+    assert sum(e["type"] == "planned_change" for e in events) == 5
+    assert events[-1]["added"] == 5
