@@ -107,6 +107,9 @@ class Plan:
     accept: dict[str, dict[str, Any]] = field(default_factory=dict)
     # `moved:` renames carried out in the state: [{"from": old, "to": new}]
     moves: list[dict[str, str]] = field(default_factory=list)
+    # prevent_destroy switched on or off for a managed address (state only, no call): it must
+    # reach the state even when nothing else changes, or removing the entry could delete it
+    protect: dict[str, bool] = field(default_factory=dict)
     # interrupted creates found in the state and how they were resolved (words)
     resolved: list[str] = field(default_factory=list)
 
@@ -132,7 +135,7 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return any(not c.is_noop for c in self.changes) or bool(self.accept) or bool(self.moves)
+        return any(not c.is_noop for c in self.changes) or bool(self.accept) or bool(self.moves) or bool(self.protect)
 
     @property
     def has_destroys(self) -> bool:

@@ -138,6 +138,8 @@ def make_plan(
                 change.reason = "finish an interrupted replacement: delete the old workgroup"
         change.depends_on = sorted(wg.references())
         change.prevent_destroy = wg.prevent_destroy
+        if ws is not None and ws.id and ws.prevent_destroy != wg.prevent_destroy:
+            plan.protect[wg.address] = wg.prevent_destroy
         plan.changes.append(change)
 
     _repoint_replacements(desired, plan)

@@ -63,6 +63,10 @@ def render_text(plan: Plan, color: bool = False) -> str:
         out.append("Renamed addresses (state only, no API call):")
         out.extend(f"  {m['from']} -> {m['to']}" for m in plan.moves)
         out.append("")
+    if plan.protect:
+        out.append("prevent_destroy changes (state only, no API call):")
+        out.extend(f"  {a}: prevent_destroy {'set' if on else 'cleared'}" for a, on in sorted(plan.protect.items()))
+        out.append("")
     if plan.accept:
         out.append("Refresh only: the state will accept what is live for:")
         for address, accepted in sorted(plan.accept.items()):
