@@ -1,0 +1,244 @@
+"""Helpers for the reliability suites (issue 7): the real CLI in a subprocess against a real
+sandbox served from the test process over loopback, and the checks every suite ends with.
+
+Figures (trials, faults injected, duplicates found, IDs lost) are collected per session and
+printed at the end of the run; docs/reliability.md quotes the last full run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from telegent_iac.api.client import TelegentClient
+from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxOptions, SandboxServer
+from telegent_iac.state.model import State
+
+REPO = Path(__file__).resolve().parents[2]
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    counts: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, **counts: int) -> None:
+        self.counts.update(counts)
+
+
+_FIGURES = Figures()
+
+
+@pytest.fixture(scope="session")
+def figures() -> Figures:
+    return _FIGURES
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _FIGURES.counts:
+        return
+    terminalreporter.section("reliability figures")
+    for name, value in sorted(_FIGURES.counts.items()):
+        terminalreporter.write_line(f"{name}: {value}")
+    for note in _FIGURES.notes:
+        terminalreporter.write_line(note)
+    out = os.environ.get("TELEGENT_RELIABILITY_REPORT")
+    if out:
+        Path(out).write_text(json.dumps(dict(_FIGURES.counts), indent=2, sort_keys=True) + "\n")
+
+
+# --- seeds -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> random.Random:
+    """A seeded generator; the seed is in the test's report if it fails
+    (TELEGENT_RELIABILITY_SEED=N replays it)."""
+    seed = int(os.environ.get("TELEGENT_RELIABILITY_SEED") or random.SystemRandom().randrange(2**32))
+    request.node.user_properties.append(("seed", seed))
+    print(f"reliability seed: {seed} (replay with TELEGENT_RELIABILITY_SEED={seed})")
+    return random.Random(seed)
+
+
+# --- configuration files -----------------------------------------------------------------------
+
+
+def workgroup_names(n: int, prefix: str = "wg") -> dict[str, str]:
+    """address -> Name for n workgroups."""
+    return {f"{prefix}-{i:03d}": f"Reliability {prefix} {i:03d}" for i in range(n)}
+
+
+def write_config(path: Path, names: dict[str, str], kind: str = "simultaneous") -> Path:
+    lines = ["workgroups:"]
+    for address, name in names.items():
+        lines += [f"  {address}:", f"    Name: {name}", f"    Type: {kind}"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# --- the CLI in a subprocess ---------------------------------------------------------------------
+
+
+@dataclass
+class Cli:
+    """`python -m telegent_iac ...` with the sandbox's URL and credentials in its environment."""
+
+    env: dict[str, str]
+    cwd: Path
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "telegent_iac", *args]
+
+    def run(self, *args: str, timeout: float = 120.0,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.command(*args), env={**self.env, **(env or {})}, cwd=self.cwd,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+
+    def start(self, *args: str, log_dir: Path, name: str) -> Proc:
+        out, errf = log_dir / f"{name}.out", log_dir / f"{name}.err"
+        with out.open("wb") as o, errf.open("wb") as e:
+            popen = subprocess.Popen(self.command(*args), env=self.env, cwd=self.cwd, stdout=o, stderr=e)
+        return Proc(popen, out, errf)
+
+
+@dataclass
+class Proc:
+    popen: subprocess.Popen[bytes]
+    out: Path
+    err: Path
+
+    def stderr(self) -> str:
+        return self.err.read_text(encoding="utf-8", errors="replace")
+
+    def stdout(self) -> str:
+        return self.out.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for_stderr(self, text: str, count: int = 1, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.stderr().count(text) < count:
+            if self.popen.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"never saw {text!r} x{count} on stderr:\n{self.stderr()}")
+            time.sleep(0.01)
+
+
+def cli_env(server: SandboxServer, key: str = DEMO_ACCOUNT_KEY, secret: str = DEMO_ACCOUNT_SECRET) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGENT_")}
+    env.update(
+        TELEGENT_API_URL=server.url,
+        TELEGENT_ACCOUNT_KEY=key,
+        TELEGENT_ACCOUNT_SECRET=secret,
+        TELEGENT_RATE_LIMIT="0",  # the sandboxes here run without a limit: pacing is tested elsewhere
+        PYTHONPATH=os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p),
+        NO_COLOR="1",
+    )
+    return env
+
+
+@pytest.fixture
+def start_sandbox() -> Iterator[Any]:
+    servers: list[SandboxServer] = []
+
+    def make(**overrides: Any) -> SandboxServer:
+        options = {"db": ":memory:", "rate_limit": 0, **overrides}
+        server = SandboxServer(SandboxOptions(**options)).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+# --- the checks ------------------------------------------------------------------------------------
+
+
+def settle(server: SandboxServer, seconds: float) -> None:
+    """Let requests a killed client left on the server finish (the server commits a create
+    whose client died; a real pipeline's next run starts long after that)."""
+    time.sleep(seconds)
+
+
+def live_names(server: SandboxServer, key: str = DEMO_ACCOUNT_KEY, secret: str = DEMO_ACCOUNT_SECRET) -> dict[str, str]:
+    """WorkgroupId -> Name of every workgroup in the account (faults switched off first)."""
+    server.control.set_faults(error_rate=0.0, latency_ms=0, latency_jitter_ms=0, drop_creates=())
+    with TelegentClient(server.url, key, secret, rate_limit=0) as client:
+        return {s.workgroup_id: s.name for s in client.list_workgroups()}
+
+
+@dataclass
+class Verdict:
+    duplicates: int  # extra live copies of declared Names
+    lost: int  # live workgroups with a declared Name whose ID the state does not hold
+    missing: int  # declared addresses with no ID in the state
+    pending: int  # unresolved pending records left in the state
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(server: SandboxServer, state_path: Path, declared: dict[str, str]) -> Verdict:
+    """Every declared Name exists exactly once in the account, the state holds its ID under
+    the right address, and no pending record remains."""
+    live = live_names(server)
+    state = State.from_dict(json.loads(state_path.read_text(encoding="utf-8")))
+    by_name: dict[str, list[str]] = {}
+    for wid, name in live.items():
+        by_name.setdefault(name, []).append(wid)
+    problems: list[str] = []
+    duplicates = sum(max(0, len(by_name.get(n, [])) - 1) for n in declared.values())
+    state_ids = {ws.id for ws in state.workgroups.values() if ws.id}
+    lost = sum(1 for n in declared.values() for wid in by_name.get(n, []) if wid not in state_ids)
+    missing = 0
+    for address, name in declared.items():
+        copies = by_name.get(name, [])
+        if len(copies) != 1:
+            problems.append(f"{name!r} exists {len(copies)} times in the account")
+        ws = state.workgroups.get(address)
+        if ws is None or not ws.id:
+            missing += 1
+            problems.append(f"{address} has no ID in the state")
+        elif live.get(ws.id) != name:
+            problems.append(f"{address} holds {ws.id}, which is not the live {name!r}")
+    pending = len(state.pending())
+    if pending:
+        problems.append(f"pending records left: {state.pending()}")
+    if lost:
+        problems.append(f"{lost} live workgroups with declared Names are not in the state")
+    strays = sorted(n for n in by_name if n not in set(declared.values()))
+    if strays:
+        problems.append(f"workgroups nobody declared: {strays[:5]}")
+    return Verdict(duplicates, lost, missing, pending, problems)
+
+
+def read_state(state_path: Path) -> State:
+    return State.from_dict(json.loads(state_path.read_text(encoding="utf-8")))
+
+
+def statuses(server: SandboxServer, path: str | None = None) -> Counter[int | None]:
+    return Counter(r["status"] for r in server.control.requests() if path is None or r["path"] == path)
+
+
+def apply_until_converged(cli: Cli, args: Sequence[str], attempts: int) -> list[subprocess.CompletedProcess[str]]:
+    runs: list[subprocess.CompletedProcess[str]] = []
+    for _ in range(attempts):
+        result = cli.run("apply", "--auto-approve", *args)
+        runs.append(result)
+        assert "Traceback" not in result.stderr, result.stderr
+        if result.returncode == 0:
+            break
+    return runs
