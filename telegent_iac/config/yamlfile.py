@@ -26,6 +26,7 @@ from telegent_iac.model import Position
 from telegent_iac.problems import Problem
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # per input file; a larger file is refused unread
+MAX_DEPTH = 64  # nesting of mappings/lists; a config needs about 6, paths cost O(depth)
 MAX_ALIAS_NODES = 1_000_000  # nodes reached through aliases, per file (billion-laughs guard)
 
 PathKey = tuple[str | int, ...]
@@ -388,6 +389,9 @@ class _Builder:
 
     def start(self, event: Any, is_map: bool) -> None:
         mark = event.start_mark
+        if len(self.stack) >= MAX_DEPTH:
+            self.doc.problem(mark, f"nesting deeper than {MAX_DEPTH} levels; refusing")
+            raise _Stop
         _, path, is_key = self._slot(mark)
         if event.tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
             self.doc.problem(mark, f"unsupported YAML tag '{_short_tag(event.tag)}'")
