@@ -136,7 +136,7 @@ def test_deletes_run_in_reverse_dependency_order(applied: Workspace) -> None:
     order = [address for endpoint, address in deletes if endpoint.endswith("workgroups/delete")]
     assert order == ["menu", "night"]
     # The menu's activities went before the menu itself.
-    menu_at = deletes.index((deletes[-2][0] if False else "/v1.0/workgroups/delete", "menu"))
+    menu_at = deletes.index((DELETE, "menu"))
     assert all(e.endswith("activity/delete") for e, a in deletes[:menu_at] if a == "menu")
     assert {"menu", "night"}.isdisjoint(ws.state()["workgroups"])
 
