@@ -47,6 +47,7 @@ def operations() -> list[tuple[str, str]]:
 
 
 def operation(method: str, path: str) -> dict[str, Any] | None:
+    """The spec's operation object (shared: do not mutate)."""
     item = load_spec()["paths"].get(path)
     if item is None:
         return None
@@ -54,9 +55,12 @@ def operation(method: str, path: str) -> dict[str, Any] | None:
     return op
 
 
+@cache
 def request_schema(method: str, path: str) -> dict[str, Any] | None:
-    """JSON Schema of the request body, with unknown fields refused; None if no body."""
-    op = operation(method, path)
+    """JSON Schema of the request body, with unknown fields refused; None if no body.
+
+    Cached and shared (it is read on hot paths): callers must not mutate it."""
+    op = operation(method.upper(), path)
     if op is None or "requestBody" not in op:
         return None
     schema = copy.deepcopy(op["requestBody"]["content"]["application/json"]["schema"])
@@ -75,6 +79,7 @@ def requires_auth(method: str, path: str) -> bool:
     return op.get("security", load_spec().get("security")) != []
 
 
+@cache
 def workgroup_fields() -> dict[str, dict[str, Any]]:
     """Field name -> JSON Schema of every field the create endpoint accepts."""
     schema = request_schema("POST", WORKGROUPS)
@@ -83,12 +88,14 @@ def workgroup_fields() -> dict[str, dict[str, Any]]:
     return props
 
 
+@cache
 def workgroup_required() -> list[str]:
     schema = request_schema("POST", WORKGROUPS)
     assert schema is not None
     return list(schema.get("required", []))
 
 
+@cache
 def workgroup_updatable() -> frozenset[str]:
     """Fields /workgroups/update accepts (the ID itself excluded)."""
     schema = request_schema("POST", WORKGROUP_UPDATE)
@@ -96,6 +103,7 @@ def workgroup_updatable() -> frozenset[str]:
     return frozenset(schema["properties"]) - {"WorkgroupId"}
 
 
+@cache
 def member_fields() -> dict[str, dict[str, Any]]:
     """Fields of an activity create, without the parent WorkgroupId (implied by nesting)."""
     schema = request_schema("POST", ACTIVITY)
@@ -103,12 +111,14 @@ def member_fields() -> dict[str, dict[str, Any]]:
     return {k: v for k, v in schema["properties"].items() if k != "WorkgroupId"}
 
 
+@cache
 def member_required() -> list[str]:
     schema = request_schema("POST", ACTIVITY)
     assert schema is not None
     return [f for f in schema.get("required", []) if f != "WorkgroupId"]
 
 
+@cache
 def member_updatable() -> frozenset[str]:
     schema = request_schema("POST", ACTIVITY_UPDATE)
     assert schema is not None
