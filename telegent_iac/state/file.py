@@ -29,7 +29,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -175,10 +175,18 @@ class FileStateStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _encode(self, state: State, serial: int) -> str:
+    def _encode(self, state: State, serial: int, changed: Collection[str] | None = None) -> str:
         """Exactly `json.dumps(state.to_dict(), indent=2, sort_keys=True) + "\\n"`, but fast
-        for the common case of one workgroup changed since the previous write."""
-        doc = state.to_dict()
+        for the common case of one workgroup changed since the previous write.
+
+        With `changed`, the other addresses are taken from the cache without even being
+        converted to dicts: an apply of 10,000 creates writes the state ~20,000 times, and
+        converting and comparing every workgroup on every write made it quadratic."""
+        if changed is None:
+            doc = state.to_dict()
+        else:
+            doc = State(state.lineage, state.serial, {}, state.format_version).to_dict()
+            doc["workgroups"] = state.workgroups
         doc["serial"] = serial
         parts: list[str] = []
         for key in sorted(doc):
@@ -187,9 +195,15 @@ class FileStateStore:
                 cache, fresh = self._cache, {}
                 items: list[str] = []
                 for address in sorted(value):
-                    wg = value[address]
-                    compact = _compact(wg)
                     hit = cache.get(address)
+                    if changed is not None and hit is not None and address not in changed:
+                        fresh[address] = hit
+                        items.append(f"    {_quote(address)}: {hit[1]}")
+                        continue
+                    wg = value[address]
+                    if changed is not None:
+                        wg = wg.to_dict()
+                    compact = _compact(wg)
                     text = hit[1] if hit is not None and hit[0] == compact else _indented(wg, 2)
                     fresh[address] = (compact, text)
                     items.append(f"    {_quote(address)}: {text}")
@@ -200,7 +214,7 @@ class FileStateStore:
             parts.append(f"  {json.dumps(key)}: {rendered}")
         return "{\n" + ",\n".join(parts) + "\n}\n"
 
-    def write(self, state: State) -> None:
+    def write(self, state: State, changed: Collection[str] | None = None) -> None:
         with self._mutex:
             if not self._observed:
                 self._adopt_baseline(state)
@@ -208,7 +222,7 @@ class FileStateStore:
             # Normally state.serial is the stored serial. A state copied in from another store
             # (state pull/push) may be ahead; the serial never goes backwards either way.
             new_serial = max(expected[1] if expected else 0, state.serial) + 1
-            data = self._encode(state, new_serial).encode("ascii")
+            data = self._encode(state, new_serial, changed).encode("ascii")
             directory = self.path.parent
             directory.mkdir(parents=True, exist_ok=True)
             tmp = directory / f".{self.path.name}.{uuid.uuid4().hex}.tmp"

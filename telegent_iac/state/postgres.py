@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -185,7 +185,7 @@ class PostgresStateStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def write(self, state: State) -> None:
+    def write(self, state: State, changed: Collection[str] | None = None) -> None:  # hint unused: one row
         psycopg = _psycopg()
         from psycopg.types.json import Jsonb
 

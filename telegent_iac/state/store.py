@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -43,6 +44,8 @@ class StateStore(Protocol):
         (and lineage) must still be those this store last read or wrote, else StateError.
         On success it sets `state.serial` to the new serial (old + 1). The first write of a
         store instance keeps a backup of the state as it was before (file: `<path>.backup`).
+        `changed`, when given, promises that only those addresses changed since this store's
+        previous write (an optional hint: a store may re-encode only them, or ignore it).
       - `lock(operation, timeout)` is held for a whole run; it waits up to `timeout` seconds
         and raises LockError naming the holder. A holder that is gone is recognised as stale.
       - `append_audit(record)` appends one JSON-serialisable record to the audit log.
@@ -52,7 +55,7 @@ class StateStore(Protocol):
 
     def read(self) -> State | None: ...
 
-    def write(self, state: State) -> None: ...
+    def write(self, state: State, changed: Collection[str] | None = None) -> None: ...
 
     def lock(self, operation: str, timeout: float = 0.0) -> AbstractContextManager[LockInfo]: ...
 
