@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from telegent_iac import model, spec
+from telegent_iac import model
 from telegent_iac.config import schema as config_schema
 from telegent_iac.config.interpolate import VAR_NAME, Interpolation
 from telegent_iac.config.yamlfile import Document, PathKey, parse, read_text
@@ -35,21 +35,6 @@ _TYPE_WORDS = {
     "array": "a list",
     "null": "empty",
 }
-
-
-@cache
-def _spec_fields() -> tuple[dict[str, Any], dict[str, Any]]:
-    # spec.workgroup_fields() deep-copies the spec on every call; canonical_workgroup() calls
-    # it per workgroup, which was most of the load time at 10,000 workgroups. Same result.
-    return spec.workgroup_fields(), spec.member_fields()
-
-
-def canonical_workgroup(raw: Mapping[str, Any]) -> dict[str, Any]:
-    return model.canonical_fields(raw, _spec_fields()[0])
-
-
-def canonical_member(raw: Mapping[str, Any]) -> dict[str, Any]:
-    return model.canonical_fields(raw, _spec_fields()[1])
 
 
 @cache
@@ -494,7 +479,7 @@ def _check_members(entry: _Entry, addresses: Mapping[str, _Entry], run: _Run) ->
                 else:
                     digits[digit] = path
         explicit = member.get("key")
-        identity = model.member_key(canonical_member(member), str(explicit) if explicit else None)
+        identity = model.member_key(model.canonical_member(member), str(explicit) if explicit else None)
         if identity in identities:
             first_position = doc.key_position(identities[identity])
             run.add(
@@ -680,12 +665,12 @@ def _workgroup(entry: _Entry) -> Workgroup:
     members = []
     for member, path in entry.members:
         explicit = member.get("key")
-        fields = canonical_member(member)
+        fields = model.canonical_member(member)
         key = model.member_key(fields, str(explicit) if explicit else None)
         members.append(Member(key, fields, doc.key_position(path)))
     return Workgroup(
         address=entry.address,
-        fields=canonical_workgroup(entry.fields),
+        fields=model.canonical_workgroup(entry.fields),
         members=tuple(members),
         prevent_destroy=bool(entry.fields.get("prevent_destroy", False)),
         allow_replace=bool(entry.fields.get("allow_replace", False)),
