@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from telegent_iac import spec
+from telegent_iac.addresses import rename_address
 from telegent_iac.api.errors import ApiError, NotFoundError
 from telegent_iac.model import member_refs, workgroup_refs
 from telegent_iac.plan.model import CREATE, DELETE, IMPORT, NOOP, UPDATE, MemberChange, Plan, ResourceChange
@@ -558,7 +559,7 @@ class Applier:
         def mutate(state: State) -> None:
             for move in self.plan.moves:
                 if move["from"] in state.workgroups and move["to"] not in state.workgroups:
-                    state.workgroups[move["to"]] = state.workgroups.pop(move["from"])
+                    rename_address(state, move["from"], move["to"])  # as the planner did
             for change in self.plan.changes:
                 ws = state.workgroups.get(change.address)
                 if ws is not None and CREATE not in change.actions and DELETE not in change.actions:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegent_iac import spec
+from telegent_iac.addresses import rename_address
 from telegent_iac.model import (
     Desired,
     LiveSummary,
@@ -377,7 +378,7 @@ def _accept_live(state: State, live_by_id: Mapping[str, LiveSummary], plan: Plan
 def _apply_moves(desired: Desired, state: State, plan: Plan) -> None:
     for moved in desired.moved:
         if moved.old in state.workgroups and moved.new not in state.workgroups:
-            state.workgroups[moved.new] = state.workgroups.pop(moved.old)
+            rename_address(state, moved.old, moved.new)  # references follow, or they'd plan changes
             plan.moves.append({"from": moved.old, "to": moved.new})
         elif moved.old in state.workgroups and moved.new in state.workgroups:
             plan.errors.append(f"moved: cannot move {moved.old} to {moved.new}: both are in the state")
