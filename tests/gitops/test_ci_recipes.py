@@ -1,0 +1,215 @@
+"""CI recipes (issue 5, item 5): each is valid YAML, and every `telegent-iac ...` command it
+runs exists with those flags, checked against the real click command tree (not a list)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+import yaml
+
+from telegent_iac.cli import main
+from telegent_iac.render.markdown import MARKER
+
+from .helpers import REPO
+
+GITHUB = REPO / "examples" / "ci" / "github-actions.yml"
+GITLAB = REPO / "examples" / "ci" / ".gitlab-ci.yml"
+PRE_COMMIT = REPO / ".pre-commit-hooks.yaml"
+GITOPS_DOC = REPO / "docs" / "gitops.md"
+
+# `telegent-iac` where a shell command starts: line start, after an operator, or a keyword.
+COMMAND_START = re.compile(r"(?:^|[;&|(!]|\$\(|\b(?:then|do|else|if|time|exec))\s*(telegent-iac\s.*)$")
+SHELL_STOP = {"|", "||", "&&", ";", ">", ">>", "<", "2>", "2>&1", "&", ")", "then", "do"}
+
+
+def shell_strings(node: Any, keys: tuple[str, ...], key: str | None = None) -> Iterator[str]:
+    """Every string under one of `keys` (run:, script:, entry: ...) anywhere in a YAML tree."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from shell_strings(v, keys, str(k))
+    elif isinstance(node, list):
+        for v in node:
+            yield from shell_strings(v, keys, key)
+    elif isinstance(node, str) and key in keys:
+        yield node
+
+
+def command_lines(text: str) -> list[list[str]]:
+    """The argv of each telegent-iac command in a piece of shell (continuations joined)."""
+    text = text.replace("\\\n", " ")
+    text = re.sub(r"\$\{\{.*?\}\}", "EXPR", text)  # GitHub expressions may contain spaces
+    out = []
+    for line in text.splitlines():
+        line = line.split(" #", 1)[0]
+        match = COMMAND_START.search(line)
+        if not match:
+            continue
+        argv = []
+        lexer = shlex.shlex(match.group(1), posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        for token in lexer:
+            if token in SHELL_STOP or set(token) <= set("();<>|&"):
+                break
+            argv.append(token)
+        out.append(argv)
+    return out
+
+
+def check_argv(argv: list[str]) -> str:
+    """Walk argv through the click tree; returns the subcommand path, fails on anything unknown."""
+    assert argv[0] == "telegent-iac"
+    command: click.Command = main
+    path = []
+    i = 1
+    positional = 0
+    while i < len(argv):
+        token = argv[i]
+        if isinstance(command, click.Group) and not token.startswith("-"):
+            sub = command.commands.get(token)
+            assert sub is not None, f"{' '.join(argv)}: no subcommand {token!r} (have {sorted(command.commands)})"
+            command, path = sub, [*path, token]
+            i += 1
+            continue
+        if token.startswith("-") and token != "-":
+            name = token.split("=", 1)[0]
+            option = next((p for p in command.params if isinstance(p, click.Option)
+                           and name in (*p.opts, *p.secondary_opts)), None)
+            if option is None and name in ("-h", "--help"):
+                i += 1
+                continue
+            assert option is not None, f"{' '.join(argv)}: {' '.join(path) or 'telegent-iac'} has no option {name}"
+            takes_value = not option.is_flag and not option.count
+            if takes_value and "=" not in token:
+                assert i + 1 < len(argv), f"{' '.join(argv)}: {name} needs a value"
+                value = argv[i + 1]
+                if isinstance(option.type, click.Choice):
+                    assert value in option.type.choices, f"{' '.join(argv)}: {name} {value!r} not in choices"
+                i += 2
+            else:
+                i += 1
+            continue
+        arguments = [p for p in command.params if isinstance(p, click.Argument)]
+        assert arguments, f"{' '.join(argv)}: {' '.join(path)} takes no argument {token!r}"
+        positional += 1
+        i += 1
+    assert not isinstance(command, click.Group), f"{' '.join(argv)}: no subcommand given"
+    for p in command.params:
+        if isinstance(p, click.Argument) and p.required:
+            assert positional >= 1, f"{' '.join(argv)}: {' '.join(path)} needs {p.name.upper() if p.name else ''}"
+    return " ".join(path)
+
+
+def recipe_commands(path: Path, keys: tuple[str, ...]) -> list[list[str]]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [argv for text in shell_strings(document, keys) for argv in command_lines(text)]
+
+
+# --- the checker itself can fail ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("line", [
+    "telegent-iac plan telegent/ --outfile plan.json",
+    "telegent-iac aply plan.json",
+    "telegent-iac plan telegent/ --format html",
+    "telegent-iac schema extra",
+    "telegent-iac validate",
+    "telegent-iac",
+])
+def test_checker_refuses_wrong_commands(line: str) -> None:
+    with pytest.raises(AssertionError):
+        for argv in command_lines(line) or [line.split()]:
+            check_argv(argv)
+
+
+def test_checker_reads_shell() -> None:
+    assert command_lines('set +e; telegent-iac plan a/ --out p.json --format markdown > plan.md || code=$?') == [
+        ["telegent-iac", "plan", "a/", "--out", "p.json", "--format", "markdown"]]
+    assert command_lines("if ! telegent-iac validate \\\n  dir/; then exit 1; fi") == [
+        ["telegent-iac", "validate", "dir/"]]
+    assert command_lines('echo "<!-- telegent-iac plan -->"; pip install telegent-iac') == []
+    assert check_argv(["telegent-iac", "apply", "p.json", "--json", "--state=s.json"]) == "apply"
+
+
+# --- the recipes -------------------------------------------------------------------------------------
+
+
+def test_github_actions_workflow() -> None:
+    workflow = yaml.safe_load(GITHUB.read_text(encoding="utf-8"))
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert "pull_request" in triggers and triggers["push"]["branches"] == ["main"]
+    commands = recipe_commands(GITHUB, ("run",))
+    used = {check_argv(argv) for argv in commands}
+    assert used == {"validate", "plan", "apply"}
+    plan = next(a for a in commands if a[1] == "plan")
+    assert {"--out", "--format", "markdown", "--detailed-exitcode"} <= set(plan)
+    apply = next(a for a in commands if a[1] == "apply")
+    assert apply[2] == plan[plan.index("--out") + 1]  # applies the saved plan, not the YAML
+    jobs = workflow["jobs"]
+    assert jobs["plan"]["permissions"]["pull-requests"] == "write"
+    steps = jobs["plan"]["steps"]
+    assert any(s.get("uses", "").startswith("actions/upload-artifact") for s in steps)
+    script = next(s["with"]["script"] for s in steps if s.get("uses", "").startswith("actions/github-script"))
+    assert MARKER in script  # finds its own comment by the marker render/markdown.py writes
+    assert "updateComment" in script and "createComment" in script and "paginate" in script
+    assert "push" in jobs["apply"]["if"] and jobs["apply"]["needs"] == "plan"
+    assert any(s.get("uses", "").startswith("actions/download-artifact") for s in jobs["apply"]["steps"])
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_github_script_is_valid_javascript(tmp_path: Path) -> None:
+    workflow = yaml.safe_load(GITHUB.read_text(encoding="utf-8"))
+    script = next(s["with"]["script"] for s in workflow["jobs"]["plan"]["steps"]
+                  if s.get("uses", "").startswith("actions/github-script"))
+    # github-script runs the body inside an async function.
+    source = tmp_path / "script.js"
+    source.write_text(f"(async function () {{\n{script}\n}});\n")
+    subprocess.run(["node", "--check", str(source)], check=True)
+
+
+def test_gitlab_ci() -> None:
+    pipeline = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
+    assert pipeline["stages"] == ["validate", "plan", "apply"]
+    commands = recipe_commands(GITLAB, ("script", "before_script"))
+    assert {check_argv(argv) for argv in commands} == {"validate", "plan", "apply"}
+    plan_script = "\n".join(pipeline["plan"]["script"])
+    assert MARKER in plan_script and "PUT" in plan_script and "POST" in plan_script
+    assert "plan.json" in pipeline["plan"]["artifacts"]["paths"]
+    assert pipeline["apply"]["rules"][0]["when"] == "manual"
+    assert pipeline["apply"]["needs"] == ["plan"]
+
+
+def test_shell_in_recipes_parses() -> None:
+    """bash -n every run:/script: block; compile the Python the GitLab note step runs."""
+    for path, keys in ((GITHUB, ("run",)), (GITLAB, ("script", "before_script"))):
+        for text in shell_strings(yaml.safe_load(path.read_text(encoding="utf-8")), keys):
+            text = re.sub(r"\$\{\{.*?\}\}", "EXPR", text)
+            subprocess.run(["bash", "-n"], input=text, text=True, check=True)
+            for heredoc in re.findall(r"<<'PY'\n(.*?)\nPY", text, re.S):
+                compile(heredoc, f"{path.name} heredoc", "exec")
+
+
+def test_pre_commit_hook() -> None:
+    hooks = yaml.safe_load(PRE_COMMIT.read_text(encoding="utf-8"))
+    assert isinstance(hooks, list) and len(hooks) == 1
+    hook = hooks[0]
+    assert {"id", "name", "entry", "language"} <= set(hook)
+    argv = shlex.split(hook["entry"]) + list(hook.get("args", []))
+    assert check_argv(argv) == "validate"
+    assert hook["pass_filenames"] is False  # the args name the config paths
+
+
+def test_commands_in_the_gitops_doc() -> None:
+    text = GITOPS_DOC.read_text(encoding="utf-8")
+    blocks = re.findall(r"```(?:sh|bash|console)\n(.*?)```", text, re.S)
+    commands = [argv for block in blocks for argv in command_lines(block)]
+    assert len(commands) >= 5
+    for argv in commands:
+        check_argv(argv)
