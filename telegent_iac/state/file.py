@@ -15,6 +15,7 @@ sees the old or the new state, never a mix.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import errno
 import fcntl
@@ -135,6 +136,10 @@ class FileStateStore:
         # unchanged workgroup is not re-indented (the pure-Python indenting encoder is the
         # main cost of a write; the compact C encoding decides exactly what changed).
         self._cache: dict[str, tuple[str, str]] = {}
+        # The workgroup lines of the last encoding, sorted by address (see _encode).
+        self._order: list[str] = []
+        self._lines: list[str] = []
+        self._encoded = False
         self._mutex = threading.Lock()  # the apply may record results from several threads
 
     # -- reading ---------------------------------------------------------------------------
@@ -179,40 +184,58 @@ class FileStateStore:
         """Exactly `json.dumps(state.to_dict(), indent=2, sort_keys=True) + "\\n"`, but fast
         for the common case of one workgroup changed since the previous write.
 
-        With `changed`, the other addresses are taken from the cache without even being
-        converted to dicts: an apply of 10,000 creates writes the state ~20,000 times, and
-        converting and comparing every workgroup on every write made it quadratic."""
-        if changed is None:
-            doc = state.to_dict()
+        With `changed`, only those addresses are converted and encoded; the others' lines
+        are reused as they are, in a list kept sorted: an apply of 10,000 creates writes the
+        state ~20,000 times, and touching every workgroup on every write made it quadratic."""
+        if changed is None or not self._encoded:
+            self._encode_all(state)
         else:
-            doc = State(state.lineage, state.serial, {}, state.format_version).to_dict()
-            doc["workgroups"] = state.workgroups
-        doc["serial"] = serial
+            self._encode_changed(state, changed)
+        head = State(state.lineage, serial, {}, state.format_version).to_dict()
         parts: list[str] = []
-        for key in sorted(doc):
-            value = doc[key]
-            if key == "workgroups" and isinstance(value, dict) and value:
-                cache, fresh = self._cache, {}
-                items: list[str] = []
-                for address in sorted(value):
-                    hit = cache.get(address)
-                    if changed is not None and hit is not None and address not in changed:
-                        fresh[address] = hit
-                        items.append(f"    {_quote(address)}: {hit[1]}")
-                        continue
-                    wg = value[address]
-                    if changed is not None:
-                        wg = wg.to_dict()
-                    compact = _compact(wg)
-                    text = hit[1] if hit is not None and hit[0] == compact else _indented(wg, 2)
-                    fresh[address] = (compact, text)
-                    items.append(f"    {_quote(address)}: {text}")
-                self._cache = fresh
-                rendered = "{\n" + ",\n".join(items) + "\n  }"
+        for key in sorted(head):
+            if key == "workgroups" and self._lines:
+                rendered = "{\n" + ",\n".join(self._lines) + "\n  }"
             else:
-                rendered = _indented(value, 1)
+                rendered = _indented(head[key], 1)
             parts.append(f"  {json.dumps(key)}: {rendered}")
         return "{\n" + ",\n".join(parts) + "\n}\n"
+
+    def _line(self, address: str, wg: dict[str, Any]) -> str:
+        compact = _compact(wg)
+        hit = self._cache.get(address)
+        text = hit[1] if hit is not None and hit[0] == compact else _indented(wg, 2)
+        self._cache[address] = (compact, text)
+        return f"    {_quote(address)}: {text}"
+
+    def _encode_all(self, state: State) -> None:
+        order = sorted(state.workgroups)
+        old, self._cache = self._cache, {}
+        lines = []
+        for address in order:
+            wg = state.workgroups[address].to_dict()
+            if address in old:
+                self._cache[address] = old[address]
+            lines.append(self._line(address, wg))
+        self._order, self._lines, self._encoded = order, lines, True
+
+    def _encode_changed(self, state: State, changed: Collection[str]) -> None:
+        order, lines = self._order, self._lines
+        for address in sorted(changed):
+            i = bisect.bisect_left(order, address)
+            present = i < len(order) and order[i] == address
+            ws = state.workgroups.get(address)
+            if ws is None:
+                if present:
+                    del order[i], lines[i]
+                    self._cache.pop(address, None)
+                continue
+            line = self._line(address, ws.to_dict())
+            if present:
+                lines[i] = line
+            else:
+                order.insert(i, address)
+                lines.insert(i, line)
 
     def write(self, state: State, changed: Collection[str] | None = None) -> None:
         with self._mutex:
