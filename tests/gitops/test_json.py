@@ -4,6 +4,7 @@ documented format (docs/json-format.md), and the `apply --json` line stream."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import yaml
 from telegent_iac.api.client import TelegentClient
 from telegent_iac.sandbox import SandboxServer
 
-from .helpers import cli_env, copy_example, json_lines, run, state_path
+from .helpers import REPO, cli_env, copy_example, json_lines, run, state_path
 
 V1 = {
     "keep": {"Name": "Keep", "Type": "simultaneous"},
@@ -249,3 +250,28 @@ def test_apply_saved_plan_json_stream(sandbox: SandboxServer, tmp_path: Path) ->
     assert events[0]["type"] == "version" and events[-1]["type"] == "change_summary"
     assert sum(e["type"] == "planned_change" for e in events) == 5
     assert events[-1]["added"] == 5
+
+
+def _doc_table_keys(doc: str, heading: str) -> set[str]:
+    section = doc.split(heading, 1)[1].split("\n## ", 1)[0].split("\n# ", 1)[0]
+    return {m for m in re.findall(r"^\| `([a-z_]+)` \|", section, re.M)}
+
+
+def test_docs_describe_exactly_these_keys() -> None:
+    """docs/json-format.md stays in step with render/json_view.py and the stream."""
+    doc = (REPO / "docs" / "json-format.md").read_text(encoding="utf-8")
+    assert _doc_table_keys(doc, "## Top level") == TOP_KEYS
+    assert _doc_table_keys(doc, "## `resource_changes[]`") == CHANGE_KEYS
+    assert _doc_table_keys(doc, "## `drift[]`") == {"address", "field", "recorded", "live"}
+    example = json.loads(doc.split("## Example", 1)[1].split("```json\n", 1)[1].split("```", 1)[0])
+    assert set(example) == TOP_KEYS
+    assert {tuple(c["actions"]) for c in example["resource_changes"]} == {
+        ("create",), ("update",), ("delete", "create"), ("delete",), ("no-op",)}
+    stream_doc = doc.split("# The `apply --json` stream", 1)[1]
+    stream_types = set(re.findall(r"^\| `([a-z_]+)` \| ", stream_doc, re.M)) - {"type"}
+    assert stream_types == {"version", "planned_change", "plan_summary", "apply_start", "apply_complete",
+                            "apply_errored", "note", "change_summary"}
+    stream_example = doc.rsplit("```\n", 2)[-2].split("```\n", 1)[-1]
+    lines = json_lines(stream_example)
+    assert lines[0]["type"] == "version" and lines[-1]["type"] == "change_summary"
+    assert {e["type"] for e in lines} <= stream_types
