@@ -67,7 +67,7 @@ def check_argv(argv: list[str]) -> str:
     """Walk argv through the click tree; returns the subcommand path, fails on anything unknown."""
     assert argv[0] == "telegent-iac"
     command: click.Command = main
-    path = []
+    path: list[str] = []
     i = 1
     positional = 0
     while i < len(argv):

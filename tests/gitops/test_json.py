@@ -16,14 +16,14 @@ from telegent_iac.sandbox import SandboxServer
 
 from .helpers import REPO, cli_env, copy_example, json_lines, run, state_path
 
-V1 = {
+V1: dict[str, dict[str, Any]] = {
     "keep": {"Name": "Keep", "Type": "simultaneous"},
     "change": {"Name": "Change", "Type": "simultaneous", "AnnouncementText": "Hello",
                "members": [{"Type": "User", "PhoneNumber": "+14155550101"}]},
     "swap": {"Name": "Swap", "Type": "round-robin", "WaitBetween": "5"},
     "drop": {"Name": "Drop", "Type": "simultaneous"},
 }
-V2 = {
+V2: dict[str, dict[str, Any]] = {
     "keep": V1["keep"],
     "change": {"Name": "Change", "Type": "simultaneous", "AnnouncementText": "Hello again",
                "members": [{"Type": "User", "PhoneNumber": "+14155550101", "SmsNotification": True}]},
