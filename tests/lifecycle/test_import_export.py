@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from tests.lifecycle.conftest import Workspace, base, make_workspace
 CREATE = "/v1.0/workgroups"
 
 
-def _create_directly(ws: Workspace, fields: dict[str, Any], members: list[dict[str, Any]] = ()) -> str:  # type: ignore[assignment]
+def _create_directly(ws: Workspace, fields: dict[str, Any], members: Sequence[dict[str, Any]] = ()) -> str:
     """A workgroup made outside telegent-iac (say, in the Telegent portal)."""
     with ws.client() as client:
         wid = client.create_workgroup(fields)
