@@ -97,7 +97,8 @@ def make_plan(
     if options.refresh not in REFRESH_MODES:
         raise ValueError(f"unknown refresh mode {options.refresh!r}")
     details = details or {}
-    state = copy.deepcopy(state)
+    if desired.moved:  # _apply_moves re-keys the state: do that on a copy (nothing else writes it)
+        state = copy.deepcopy(state)
     plan = Plan(
         lineage=state.lineage,
         serial=state.serial,
