@@ -55,6 +55,12 @@ def handle_errors(fn: F) -> F:
             err(f"Error: {exc}")
         except ApiError as exc:
             err(f"Error: Telegent API: {exc}")
+        except KeyboardInterrupt:
+            # Ctrl-C outside the apply loop (which has its own handler) leaves no call half-done
+            # and the lock is released on the way out: exit 130 as documented, not click's
+            # "Aborted!" and 1.
+            err("\nInterrupted.")
+            sys.exit(EXIT_INTERRUPTED)
         sys.exit(EXIT_ERROR)
 
     return wrapper  # type: ignore[return-value]

@@ -191,10 +191,11 @@ class Verdict:
         return not self.problems
 
 
-def verify(server: SandboxServer, state_path: Path, declared: dict[str, str]) -> Verdict:
+def verify(server: SandboxServer, state_path: Path, declared: dict[str, str], key: str = DEMO_ACCOUNT_KEY,
+           secret: str = DEMO_ACCOUNT_SECRET) -> Verdict:
     """Every declared Name exists exactly once in the account, the state holds its ID under
     the right address, and no pending record remains."""
-    live = live_names(server)
+    live = live_names(server, key, secret)
     state = State.from_dict(json.loads(state_path.read_text(encoding="utf-8")))
     by_name: dict[str, list[str]] = {}
     for wid, name in live.items():

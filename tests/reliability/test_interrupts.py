@@ -4,11 +4,14 @@ without a duplicate (issue 7, item 4)."""
 
 from __future__ import annotations
 
+import random
 import signal
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from telegent_iac import spec
 
@@ -110,3 +113,48 @@ def test_second_interrupt_exits_at_once_and_next_run_resolves(start_sandbox: Any
     figures.add(interrupt_trials=1, interrupt_pending_resolved=len(pending), interrupt_duplicates=verdict.duplicates,
                 interrupt_ids_lost=verdict.lost)
     assert verdict.ok, verdict.problems
+
+
+def interrupt_trial(start_sandbox: Any, tmp: Path, rng: random.Random, figures: Figures) -> None:
+    """One Ctrl-C at a random moment of a run, from taking the lock (planning, resolving,
+    applying, finishing). Earlier, Python is still importing: its KeyboardInterrupt there
+    changes nothing and is the interpreter's, not ours."""
+    server = start_sandbox(latency_ms=30, latency_jitter_ms=30, seed=rng.randrange(2**32))
+    declared = workgroup_names(100)
+    config = write_config(tmp / "workgroups.yaml", declared)
+    state = tmp / "telegent.state.json"
+    cli = Cli(cli_env(server), tmp)
+    proc = cli.start("apply", "--auto-approve", "--state", str(state), str(config), log_dir=tmp, name="apply")
+    lock = Path(f"{state}.lock")
+    while not lock.exists() and proc.popen.poll() is None:
+        time.sleep(0.002)
+    delay = rng.uniform(0.0, 2.2)
+    time.sleep(delay)
+    proc.popen.send_signal(signal.SIGINT)
+    proc.popen.wait(timeout=60)
+    stderr = proc.stderr()
+    context = f"SIGINT {delay:.2f}s after the lock was taken: exit {proc.popen.returncode}\n{stderr[-3000:]}"
+    assert proc.popen.returncode in (0, 130), context
+    assert "Traceback" not in stderr, context
+    # Whenever the interrupt came, nothing was left half-done: no pending record.
+    if state.exists():
+        assert not read_state(state).pending(), context
+    settle(server, 0.3)
+    again = cli.run("apply", "--auto-approve", "--state", str(state), str(config))
+    assert again.returncode == 0, f"{context}\nre-run:\n{again.stderr[-3000:]}"
+    verdict = verify(server, state, declared)
+    figures.add(interrupt_random_trials=1, interrupt_duplicates=verdict.duplicates, interrupt_ids_lost=verdict.lost)
+    assert verdict.ok, f"{context}\n" + "\n".join(verdict.problems)
+
+
+@pytest.mark.parametrize("trial", range(2))
+def test_interrupt_at_random_moment(start_sandbox: Any, tmp_path: Path, rng: random.Random, figures: Figures,
+                                    trial: int) -> None:
+    interrupt_trial(start_sandbox, tmp_path, rng, figures)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trial", range(20))
+def test_interrupt_at_random_moment_full(start_sandbox: Any, tmp_path: Path, rng: random.Random,
+                                         figures: Figures, trial: int) -> None:
+    interrupt_trial(start_sandbox, tmp_path, rng, figures)
