@@ -36,12 +36,11 @@ def fmt(value: Any) -> str:
 
 
 def grouped(plan: Plan) -> list[tuple[str, list[ResourceChange]]]:
-    out = []
-    for kind in KIND_ORDER:
-        items = [c for c in plan.changes if c.kind == kind and kind != "no-op"]
-        if items:
-            out.append((kind, items))
-    return out
+    # One pass: `kind` looks at every member, and a plan may hold 10,000 no-op changes.
+    by_kind: dict[str, list[ResourceChange]] = {}
+    for c in plan.changes:
+        by_kind.setdefault(c.kind, []).append(c)
+    return [(kind, by_kind[kind]) for kind in KIND_ORDER if kind != "no-op" and by_kind.get(kind)]
 
 
 def member_kind(mc: MemberChange) -> str:
