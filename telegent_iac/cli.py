@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import logging
 import os
@@ -167,6 +168,11 @@ def main(verbose: int) -> None:
     emulator. Exit codes: 0 ok, 1 error, 2 changes present (plan --detailed-exitcode),
     130 interrupted.
     """
+    # A run allocates hundreds of thousands of small containers (YAML events, dicts, position
+    # marks) and makes next to no reference cycles, yet the default thresholds collect every
+    # 700 allocations and rescan the growing heap: ~25% of a 10,000-workgroup no-op plan.
+    gc.freeze()  # what the imports made is never garbage
+    gc.set_threshold(100_000, 50, 100)
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
