@@ -37,12 +37,13 @@ def crash_trial(start_sandbox: Any, tmp: Path, rng: random.Random, figures: Figu
     config = write_config(tmp / "workgroups.yaml", declared)
     state = tmp / "state" / "telegent.state.json"
     cli = Cli(cli_env(server), tmp)
-    args = ("apply", "--auto-approve", "--state", str(state), "--parallelism", str(rng.choice([1, 4, 8])),
-            str(config))
+    parallelism = rng.choice([1, 4, 8])
+    args = ("apply", "--auto-approve", "--state", str(state), "--parallelism", str(parallelism), str(config))
     proc = cli.start(*args, log_dir=tmp, name="killed")
-    # Start-up takes ~0.3 s; a whole run ~1.5-3 s: the kill lands anywhere from before the
-    # first create to after the last.
-    delay = rng.uniform(0.3, 3.0)
+    # Start-up takes ~0.3 s, then the creates about WORKGROUPS x mean latency / parallelism:
+    # the kill lands anywhere from before the first create to just after the last.
+    creating = WORKGROUPS * (LATENCY_MS + JITTER_MS / 2) / 1000 / parallelism
+    delay = rng.uniform(0.3, 0.5 + 1.1 * creating)
     time.sleep(delay)
     proc.popen.send_signal(signal.SIGKILL)
     proc.popen.wait()
@@ -57,7 +58,8 @@ def crash_trial(start_sandbox: Any, tmp: Path, rng: random.Random, figures: Figu
     assert again.returncode == 0, context
     assert "Traceback" not in again.stderr, context
     verdict = verify(server, state, declared)
-    figures.add(crash_trials=1, crash_killed_mid_run=int(killed_mid_run), crash_pending_at_kill=pending_left,
+    figures.add(crash_trials=1, crash_killed_while_running=int(killed_mid_run),
+                crash_killed_with_create_in_flight=int(pending_left > 0), crash_pending_at_kill=pending_left,
                 crash_duplicates=verdict.duplicates, crash_ids_lost=verdict.lost)
     assert verdict.ok, f"{context}\n" + "\n".join(verdict.problems)
     # And the account is now exactly as declared: the plan after it is empty.
