@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-PLAN_FORMAT_VERSION = "1.0"
+PLAN_FORMAT_VERSION = "1.1"
 
 # Action words, as in Terraform's JSON plan: `actions` is a list so ["delete", "create"] is a
 # replacement and a consumer can scan for "delete".
@@ -15,7 +15,6 @@ UPDATE = "update"
 DELETE = "delete"
 NOOP = "no-op"
 IMPORT = "import"
-READ = "read"  # an interrupted create resolved by adopting the live workgroup
 
 
 @dataclass
@@ -64,7 +63,7 @@ class ResourceChange:
             return "replace"
         if IMPORT in self.actions:
             return IMPORT
-        for action in (CREATE, DELETE, UPDATE, READ):
+        for action in (CREATE, DELETE, UPDATE):
             if action in self.actions:
                 return action
         if any(not m.is_noop for m in self.members):

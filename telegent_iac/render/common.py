@@ -8,14 +8,13 @@ from typing import Any
 from telegent_iac.plan.model import MemberChange, Plan, ResourceChange
 
 # Grouping order of the per-address summary: what matters most to a reviewer first.
-KIND_ORDER = ("delete", "replace", "import", "create", "update", "read", "no-op")
+KIND_ORDER = ("delete", "replace", "import", "create", "update", "no-op")
 SYMBOLS = {
     "create": "+",
     "update": "~",
     "delete": "-",
     "replace": "-/+",
     "import": "<=",
-    "read": "<=",
     "no-op": " ",
 }
 HEADLINES = {
@@ -24,7 +23,6 @@ HEADLINES = {
     "delete": "will be destroyed",
     "replace": "must be replaced",
     "import": "will be imported",
-    "read": "will be adopted",
     "no-op": "is unchanged",
 }
 

@@ -54,6 +54,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "drift": [asdict(d) for d in plan.drift],
         "kept": list(plan.kept),
         "moves": list(plan.moves),
+        "prevent_destroy": dict(sorted(plan.protect.items())),
         "resolved_pending": list(plan.resolved),
         "conflicts": [asdict(c) for c in plan.conflicts],
         "errors": list(plan.errors),

@@ -83,6 +83,8 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
         ("Drift (changed outside telegent-iac)",
          [f"{d.address}: {d.field}: recorded {fmt(d.recorded)}, live {fmt(d.live)}" for d in plan.drift]),
         ("No longer declared (not deleted)", plan.kept),
+        ("prevent_destroy recorded in the state (no API call)",
+         [f"{a}: {'set' if on else 'cleared'}" for a, on in sorted(plan.protect.items())]),
     ):
         if not items:
             continue
