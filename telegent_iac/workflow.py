@@ -124,6 +124,9 @@ def compute_plan(
         details.update(fetch_details(client, [i for i in managed if i not in details], progress))
     plan = make_plan(desired, state, live, options, details)
     plan.resolved = [r.describe() for r in resolutions]
+    touched = {c.workgroup_id for c in plan.changes if c.workgroup_id and not c.is_noop}
+    touched |= {c.import_id for c in plan.changes if c.import_id} | {i for c in plan.changes for i in c.deposed}
+    plan.seen = {s.workgroup_id: [s.name, s.type] for s in live if s.workgroup_id in touched}
     plan.errors += [r.describe() for r in resolutions if r.outcome == AMBIGUOUS]
     return plan, state
 
@@ -193,6 +196,10 @@ def check_fresh(plan: Plan, state: State, desired: Desired, live: Sequence[LiveS
             moved.append(f"{c.address}: workgroup {c.workgroup_id} is back")
         if IMPORT in c.actions and c.import_id not in live_by_id:
             moved.append(f"{c.address}: workgroup {c.import_id} to import is gone")
+    for workgroup_id, (name, type_) in sorted(plan.seen.items()):
+        now = live_by_id.get(workgroup_id)
+        if now is not None and (now.name, now.type) != (name, type_):
+            moved.append(f"workgroup {workgroup_id} is now {now.name!r} ({now.type}), was {name!r} ({type_})")
     if moved:
         raise UserError(
             f"{path}: plan is stale: the account changed since the plan was made ("

@@ -109,6 +109,9 @@ class Plan:
     # prevent_destroy switched on or off for a managed address (state only, no call): it must
     # reach the state even when nothing else changes, or removing the entry could delete it
     protect: dict[str, bool] = field(default_factory=dict)
+    # WorkgroupId -> [Name, Type] in the live list when planned, for each ID the plan touches:
+    # a saved plan is refused if any of them changed before it is applied
+    seen: dict[str, list[Any]] = field(default_factory=dict)
     # interrupted creates found in the state and how they were resolved (words)
     resolved: list[str] = field(default_factory=list)
 

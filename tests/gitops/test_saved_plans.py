@@ -228,3 +228,22 @@ def test_show_refuses_a_file_that_is_not_a_plan(tmp_path: Path) -> None:
     result = run({}, "show", not_a_plan)
     assert result.exit_code == 1
     assert "not a telegent-iac plan file" in result.stderr
+
+
+def test_saved_plan_is_stale_after_a_touched_workgroup_was_renamed_live(sandbox: SandboxServer,
+                                                                       tmp_path: Path) -> None:
+    env = cli_env(sandbox)
+    config = copy_example(tmp_path)
+    assert run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", config).exit_code == 0
+    config.write_text(config.read_text().replace("Connecting you to our sales team.", "Sales, one moment."))
+    out = _plan_out(env, tmp_path, config)
+    sales_id = json.loads(state_path(tmp_path).read_text())["workgroups"]["sales"]["id"]
+    from telegent_iac.api.client import TelegentClient
+
+    with TelegentClient(sandbox.url, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"],
+                        rate_limit=0) as client:
+        client.update_workgroup(sales_id, {"Name": "Sales (renamed in the console)"})
+
+    result = run(env, "apply", "--state", state_path(tmp_path), out)
+    assert result.exit_code == 1
+    assert "plan is stale" in result.stderr and "renamed in the console" in result.stderr
