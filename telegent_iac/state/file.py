@@ -19,7 +19,6 @@ import bisect
 import contextlib
 import errno
 import fcntl
-import getpass
 import json
 import json.encoder
 import logging
@@ -36,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from telegent_iac.state.audit import audit_line
-from telegent_iac.state.model import State, StateError, utc_now
+from telegent_iac.state.model import State, StateError
 from telegent_iac.state.store import LockError, LockInfo
 
 log = logging.getLogger(__name__)
@@ -76,13 +75,6 @@ def _indented(value: Any, level: int) -> str:
     text = json.dumps(value, indent=2, sort_keys=True)
     # JSON strings never contain a raw newline, so every newline here is layout.
     return text.replace("\n", "\n" + "  " * level) if level else text
-
-
-def current_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return str(os.getuid())
 
 
 def pid_alive(pid: int) -> bool:
@@ -360,14 +352,7 @@ class FileStateStore:
             self._release(info)
 
     def _acquire(self, operation: str, timeout: float) -> LockInfo:
-        info = LockInfo(
-            id=str(uuid.uuid4()),
-            pid=os.getpid(),
-            host=socket.gethostname(),
-            user=current_user(),
-            operation=operation,
-            created=utc_now(),
-        )
+        info = LockInfo.for_this_process(operation)
         payload = (json.dumps(asdict(info), indent=2, sort_keys=True) + "\n").encode("utf-8")
         deadline = time.monotonic() + max(timeout, 0.0)
         delay = 0.02

@@ -17,21 +17,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import random
 import re
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Collection, Iterator
 from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from telegent_iac.state.audit import scrub
-from telegent_iac.state.file import current_user
-from telegent_iac.state.model import FORMAT_VERSION, State, StateError, utc_now
+from telegent_iac.state.model import FORMAT_VERSION, State, StateError
 from telegent_iac.state.store import LockError, LockInfo
 
 log = logging.getLogger(__name__)
@@ -306,14 +302,7 @@ class PostgresStateStore:
                     raise LockError(self._locked_message(holder, backend, timeout), holder)
                 time.sleep(min(delay * (0.5 + random.random()), remaining))
                 delay = min(delay * 2, 1.0)
-            info = LockInfo(
-                id=str(uuid.uuid4()),
-                pid=os.getpid(),
-                host=socket.gethostname(),
-                user=current_user(),
-                operation=operation,
-                created=utc_now(),
-            )
+            info = LockInfo.for_this_process(operation)
             # The row of a holder that was killed is simply overwritten: the advisory lock, not
             # the row, is the truth; the row only names the holder.
             conn.execute(

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
+import uuid
 from collections.abc import Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from telegent_iac.state.model import State
+from telegent_iac.state.model import State, utc_now
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
 
 
 @dataclass(frozen=True)
@@ -18,6 +29,18 @@ class LockInfo:
     user: str
     operation: str  # "plan", "apply", "import", "state rm", ...
     created: str  # UTC ISO-8601
+
+    @classmethod
+    def for_this_process(cls, operation: str) -> LockInfo:
+        """A fresh lock record naming this process, host and user."""
+        return cls(
+            id=str(uuid.uuid4()),
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            user=current_user(),
+            operation=operation,
+            created=utc_now(),
+        )
 
     def describe(self) -> str:
         return (
