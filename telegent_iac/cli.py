@@ -23,7 +23,6 @@ from telegent_iac import __version__, workflow
 from telegent_iac.api.errors import ApiError, ConfigError
 from telegent_iac.apply import Applier, ApplyResult, Event
 from telegent_iac.plan.model import Plan
-from telegent_iac.plan.pending import AMBIGUOUS, resolve_all
 from telegent_iac.plan.planner import PlanOptions
 from telegent_iac.problems import UserError
 from telegent_iac.render.json_view import plan_json, render_json
@@ -279,12 +278,7 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
                 raise UserError(f"{plan_path}: the saved plan has conflicts or errors and cannot be applied")
             workflow.check_fresh(the_plan, state, desired, live, plan_path)
         if state.pending():
-            resolutions = resolve_all(state, live, client.get_workgroup)
-            for r in resolutions:
-                err(r.describe())
-            if any(r.outcome == AMBIGUOUS for r in resolutions):
-                raise UserError("interrupted creates need attention before applying (see above)")
-            store.write(state)
+            live = workflow.resolve_interrupted(state, store, client, live, err)
         if saved is None:
             the_plan, _ = workflow.compute_plan(desired, state, client, options, err, live=live)
             if stream:

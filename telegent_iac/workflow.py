@@ -11,6 +11,7 @@ import copy
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +21,11 @@ from telegent_iac import __version__, config
 from telegent_iac.api.client import TelegentClient
 from telegent_iac.model import Desired, LiveSummary
 from telegent_iac.plan.model import CREATE, IMPORT, Plan
-from telegent_iac.plan.pending import AMBIGUOUS, resolve_all
+from telegent_iac.plan.pending import AMBIGUOUS, IN_FLIGHT, age_seconds, resolve_all
 from telegent_iac.plan.planner import PlanOptions, make_plan
 from telegent_iac.problems import UserError
 from telegent_iac.state import open_store
-from telegent_iac.state.model import State
+from telegent_iac.state.model import PendingCreate, State
 from telegent_iac.state.store import StateStore
 
 PLAN_FILE_KIND = "telegent-iac plan"
@@ -114,7 +115,7 @@ def compute_plan(
     resolutions = []
     if state.pending():  # resolved in a copy (a deep copy of 10,000 workgroups is ~0.2 s: only then)
         state = copy.deepcopy(state)
-        resolutions = resolve_all(state, live, client.get_workgroup)
+        resolutions = resolve_all(state, live, client.get_workgroup, min_age=client.timeout)
     details: dict[str, dict[str, Any]] = {}
     imports = [i.workgroup_id for i in desired.imports if i.workgroup_id in live_ids]
     if imports:
@@ -129,6 +130,42 @@ def compute_plan(
     plan.seen = {s.workgroup_id: [s.name, s.type] for s in live if s.workgroup_id in touched}
     plan.errors += [r.describe() for r in resolutions if r.outcome == AMBIGUOUS]
     return plan, state
+
+
+def resolve_interrupted(
+    state: State, store: StateStore, client: TelegentClient, live: list[LiveSummary], progress: Progress,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[LiveSummary]:
+    """Resolve the pending creates an interrupted run left, and record the outcome (apply only).
+
+    A create with no match yet is given the client's request timeout from when it was sent: a
+    server may still commit what a killed run sent, and creating again before then could make
+    a duplicate. Returns the live list as last read."""
+    while True:
+        resolutions = resolve_all(state, live, client.get_workgroup, min_age=client.timeout)
+        for r in resolutions:
+            if r.outcome != IN_FLIGHT:
+                progress(r.describe())
+        if any(r.outcome == AMBIGUOUS for r in resolutions):
+            raise UserError("interrupted creates need attention before applying (see above)")
+        store.write(state)
+        if not any(r.outcome == IN_FLIGHT for r in resolutions):
+            return live
+        youngest = min(age_seconds(p) for p in _pending_records(state))
+        wait = max(0.5, client.timeout - youngest)
+        progress(f"An interrupted create may still be in flight; waiting {wait:.0f}s before checking again.")
+        sleep(wait)
+        live = client.list_workgroups()
+
+
+def _pending_records(state: State) -> list[PendingCreate]:
+    out = []
+    for address, key in state.pending():
+        ws = state.workgroups[address]
+        record = ws.pending_create if key is None else ws.members[key].pending_create
+        if record is not None:
+            out.append(record)
+    return out
 
 
 # --- saved plans ----------------------------------------------------------------------------------

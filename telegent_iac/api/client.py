@@ -42,6 +42,7 @@ ENV_KEY = "TELEGENT_ACCOUNT_KEY"
 ENV_SECRET = "TELEGENT_ACCOUNT_SECRET"
 ENV_RATE_LIMIT = "TELEGENT_RATE_LIMIT"
 ENV_ACCOUNT_ID = "TELEGENT_ACCOUNT_ID"
+ENV_TIMEOUT = "TELEGENT_HTTP_TIMEOUT"
 
 log = logging.getLogger("telegent_iac.api")
 
@@ -141,6 +142,7 @@ class TelegentClient:
         self._secret = account_secret
         self.account_id = account_id or None
         self.max_retries = max_retries
+        self.timeout = timeout  # also how long a request a killed run sent may still be in flight
         self.max_throttle_retries = max_throttle_retries
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
@@ -166,8 +168,8 @@ class TelegentClient:
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> TelegentClient:
         """TELEGENT_API_URL (default DEFAULT_API_URL), TELEGENT_ACCOUNT_KEY,
         TELEGENT_ACCOUNT_SECRET, TELEGENT_RATE_LIMIT (default 50, 0 = no pacing) and
-        TELEGENT_ACCOUNT_ID (optional). Keyword overrides win over the environment
-        (base_url, account_key, account_secret and any constructor keyword)."""
+        TELEGENT_ACCOUNT_ID (optional) and TELEGENT_HTTP_TIMEOUT (seconds, default 30). Keyword
+        overrides win over the environment (base_url, account_key, account_secret and any constructor keyword)."""
         base_url = overrides.pop("base_url", None) or env.get(ENV_URL, "").strip() or DEFAULT_API_URL
         key = overrides.pop("account_key", None) or env.get(ENV_KEY, "").strip()
         secret = overrides.pop("account_secret", None) or env.get(ENV_SECRET, "")
@@ -188,6 +190,14 @@ class TelegentClient:
                 raise ConfigError(f"{ENV_RATE_LIMIT} must be 0 (off) or positive, not {raw!r}")
         if "account_id" not in overrides:
             overrides["account_id"] = env.get(ENV_ACCOUNT_ID, "").strip() or None
+        if "timeout" not in overrides and env.get(ENV_TIMEOUT, "").strip():
+            raw = env[ENV_TIMEOUT].strip()
+            try:
+                overrides["timeout"] = float(raw)
+            except ValueError:
+                raise ConfigError(f"{ENV_TIMEOUT} must be a number of seconds, not {raw!r}") from None
+            if overrides["timeout"] <= 0:
+                raise ConfigError(f"{ENV_TIMEOUT} must be positive, not {raw!r}")
         return cls(base_url, key, secret, **overrides)
 
     def close(self) -> None:

@@ -10,15 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from telegent_iac.model import LiveSummary, type_matches
 from telegent_iac.plan.planner import live_members
-from telegent_iac.state.model import State, WorkgroupState
+from telegent_iac.state.model import PendingCreate, State, WorkgroupState
 
 ADOPTED = "adopted"
 NOT_CREATED = "not-created"
 AMBIGUOUS = "ambiguous"
+IN_FLIGHT = "in-flight"  # no match yet, but the request may still be committed by the server
+
+
+def age_seconds(pending: PendingCreate, now: datetime | None = None) -> float:
+    try:
+        started = datetime.strptime(pending.started_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        return float("inf")  # unreadable: old enough to decide on
+    return ((now or datetime.now(UTC)) - started).total_seconds()
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,8 @@ class Resolution:
             return f"{what}: an interrupted create had succeeded; adopted {self.resource_id}"
         if self.outcome == NOT_CREATED:
             return f"{what}: an interrupted create had not happened; it will be created"
+        if self.outcome == IN_FLIGHT:
+            return f"{what}: an interrupted create is not in the account yet but may still be in flight"
         return f"{what}: {self.message}"
 
 
@@ -52,8 +64,11 @@ def adopt_workgroup(ws: WorkgroupState, new_id: str) -> None:
 
 
 def resolve_workgroup(
-    state: State, address: str, live: Sequence[LiveSummary]
+    state: State, address: str, live: Sequence[LiveSummary], min_age: float = 0.0
 ) -> Resolution:
+    """Adopt or clear one pending workgroup create. With no match, a record younger than
+    `min_age` seconds (the client's request timeout) is kept as IN_FLIGHT: a server may still
+    commit a request a killed client sent, and clearing it too early would duplicate it."""
     ws = state.workgroups[address]
     pending = ws.pending_create
     assert pending is not None
@@ -67,6 +82,8 @@ def resolve_workgroup(
         adopt_workgroup(ws, matches[0].workgroup_id)
         return Resolution(address, None, ADOPTED, matches[0].workgroup_id)
     if not matches:
+        if age_seconds(pending) < min_age:
+            return Resolution(address, None, IN_FLIGHT)
         ws.pending_create = None
         return Resolution(address, None, NOT_CREATED)
     ids = ", ".join(s.workgroup_id for s in matches)
@@ -82,7 +99,7 @@ def resolve_workgroup(
 
 
 def resolve_member(
-    state: State, address: str, key: str, detail: Mapping[str, Any] | None
+    state: State, address: str, key: str, detail: Mapping[str, Any] | None, min_age: float = 0.0
 ) -> Resolution:
     ws = state.workgroups[address]
     ms = ws.members[key]
@@ -108,6 +125,8 @@ def resolve_member(
     if matches:
         ms.id, ms.fields, ms.pending_create = matches[0], dict(pending.fields), None
         return Resolution(address, key, ADOPTED, matches[0])
+    if age_seconds(pending) < min_age:
+        return Resolution(address, key, IN_FLIGHT)
     ms.pending_create = None
     del ws.members[key]
     return Resolution(address, key, NOT_CREATED)
@@ -117,13 +136,14 @@ def resolve_all(
     state: State,
     live: Sequence[LiveSummary],
     detail: Callable[[str], Mapping[str, Any] | None],
+    min_age: float = 0.0,
 ) -> list[Resolution]:
     """Resolve every pending record in `state` (mutated). `detail(id)` reads one workgroup."""
     out: list[Resolution] = []
     pending = state.pending()
     for address, key in pending:
         if key is None:
-            out.append(resolve_workgroup(state, address, live))
+            out.append(resolve_workgroup(state, address, live, min_age))
     details: dict[str, Mapping[str, Any] | None] = {}
     for address, key in pending:
         if key is None or address not in state.workgroups:
@@ -133,5 +153,5 @@ def resolve_all(
             continue
         if ws.id and ws.id not in details:
             details[ws.id] = detail(ws.id) if any(s.workgroup_id == ws.id for s in live) else None
-        out.append(resolve_member(state, address, key, details.get(ws.id) if ws.id else None))
+        out.append(resolve_member(state, address, key, details.get(ws.id) if ws.id else None, min_age))
     return out

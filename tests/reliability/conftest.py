@@ -141,6 +141,9 @@ def cli_env(server: SandboxServer, key: str = DEMO_ACCOUNT_KEY, secret: str = DE
         TELEGENT_ACCOUNT_KEY=key,
         TELEGENT_ACCOUNT_SECRET=secret,
         TELEGENT_RATE_LIMIT="0",  # the sandboxes here run without a limit: pacing is tested elsewhere
+        # Latencies here stay under a second: a short request timeout keeps the wait for an
+        # interrupted create that may still be in flight (workflow.resolve_interrupted) short.
+        TELEGENT_HTTP_TIMEOUT="4",
         PYTHONPATH=os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p),
         NO_COLOR="1",
     )

@@ -1,0 +1,40 @@
+"""A run killed while its creates are still on their way to a slow server, re-run at once.
+
+The server commits those creates after the killed client is gone. The next run must not take
+"not in the list yet" for "never happened": it waits out the request timeout from when each
+pending create was sent, lists again and adopts them, so no duplicate is made.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from .conftest import Cli, cli_env, read_state, verify, workgroup_names, write_config
+
+LATENCY_MS = 1500
+
+
+def test_rerun_right_after_a_kill_waits_for_creates_still_in_flight(start_sandbox: Any, tmp_path: Path) -> None:
+    server = start_sandbox(latency_ms=LATENCY_MS)
+    declared = workgroup_names(6)
+    config = write_config(tmp_path / "workgroups.yaml", declared)
+    state = tmp_path / "state.json"
+    cli = Cli(cli_env(server), tmp_path)
+    args = ("apply", "--auto-approve", "--parallelism", "6", "--state", str(state), str(config))
+    proc = cli.start(*args, log_dir=tmp_path, name="killed")
+    deadline = time.monotonic() + 20
+    while not (state.exists() and len(read_state(state).pending()) == 6):  # all six POSTs on their way
+        assert time.monotonic() < deadline and proc.popen.poll() is None, proc.stderr()
+        time.sleep(0.01)
+    proc.popen.send_signal(signal.SIGKILL)
+    proc.popen.wait()
+
+    again = cli.run(*args)  # at once: the server has not committed the creates yet
+    assert again.returncode == 0, again.stderr
+    assert "may still be in flight" in again.stderr
+    verdict = verify(server, state, declared)
+    assert verdict.ok, "\n".join(verdict.problems)
+    assert verdict.duplicates == 0 and verdict.lost == 0
