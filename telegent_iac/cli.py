@@ -271,6 +271,7 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
     store = workflow.store_for(settings)
     with locked(store, "apply", lock_timeout), workflow.open_client(settings) as client:
         state = workflow.read_state(store)
+        workflow.warm_up(desired, state, client)
         live = client.list_workgroups()
         if saved is not None:
             the_plan = saved[0]

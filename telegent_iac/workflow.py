@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from telegent_iac import __version__, config
+from telegent_iac import __version__, config, spec
 from telegent_iac.api.client import TelegentClient
 from telegent_iac.model import Desired, LiveSummary
 from telegent_iac.plan.model import CREATE, IMPORT, Plan
@@ -130,6 +130,14 @@ def compute_plan(
     plan.seen = {s.workgroup_id: [s.name, s.type] for s in live if s.workgroup_id in touched}
     plan.errors += [r.describe() for r in resolutions if r.outcome == AMBIGUOUS]
     return plan, state
+
+
+def warm_up(desired: Desired, state: State, client: TelegentClient) -> None:
+    """When creates are certain to come (a declared address has no ID yet), fetch the create
+    endpoint's token while the account is being listed instead of after it."""
+    known = state.workgroups
+    if any(address not in known or not known[address].id for address in desired.workgroups):
+        client.prefetch_token(spec.WORKGROUPS)
 
 
 def resolve_interrupted(

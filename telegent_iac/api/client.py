@@ -218,6 +218,20 @@ class TelegentClient:
     def token_fetches(self) -> int:
         return self._tokens.fetches
 
+    def prefetch_token(self, path: str) -> threading.Thread:
+        """Fetch `path`'s token in the background, while other calls go on. Failures are only
+        logged: the call that needs the token fetches it again and reports properly."""
+
+        def fetch() -> None:
+            try:
+                self._tokens.get(path)
+            except Exception as exc:  # the real call will surface it
+                log.debug("token prefetch for %s failed: %s", path, type(exc).__name__)
+
+        thread = threading.Thread(target=fetch, name="token-prefetch", daemon=True)
+        thread.start()
+        return thread
+
     # --- workgroups ---
     def list_workgroups(self) -> list[LiveSummary]:
         path = spec.ACCOUNT_WORKGROUPS
