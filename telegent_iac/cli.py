@@ -267,34 +267,24 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
     settings = settings_from(paths, state_location, lock_timeout, sandbox, var_files, parallelism)
     options = options_from(refresh, refresh_only, allow_delete, allow_replace, destroy_threshold, force)
     stream = JsonStream() if as_json else None
-    desired = workflow.load_desired(settings)
-    store = workflow.store_for(settings)
-    with locked(store, "apply", lock_timeout), workflow.open_client(settings) as client:
-        state = workflow.read_state(store)
-        workflow.warm_up(desired, state, client)
-        live = client.list_workgroups()
-        if saved is not None:
-            the_plan = saved[0]
-            if not the_plan.ok:  # saved anyway by `plan --out`; never carried out
-                raise UserError(f"{plan_path}: the saved plan has conflicts or errors and cannot be applied")
-            workflow.check_fresh(the_plan, state, desired, live, plan_path)
-        if state.pending():
-            live = workflow.resolve_interrupted(state, store, client, live, err)
-        if saved is None:
-            the_plan, _ = workflow.compute_plan(desired, state, client, options, err, live=live)
+    with stream.diagnostics() if stream else contextlib.nullcontext():
+        desired = workflow.load_desired(settings)
+        store = workflow.store_for(settings)
+        with locked(store, "apply", lock_timeout), workflow.open_client(settings) as client:
+            the_plan, state = workflow.plan_for_apply(desired, store, client, options, err,
+                                                      saved[0] if saved else None, plan_path)
             if stream:
                 stream.planned(the_plan)
-            else:
+            elif saved is None:
                 emit_plan(the_plan, "text", use_color(no_color))
-            if not the_plan.ok:
-                raise UserError("the plan cannot be applied (see the errors above)")
-            if not the_plan.has_changes:
-                _finish(ApplyResult(), stream)
-                return
-            _confirm(auto_approve, stream is not None)
-        elif stream:
-            stream.planned(the_plan)
-        result = _run_apply(the_plan, state, store, client, settings, stream)
+            if saved is None:  # a saved plan was reviewed already: no prompt
+                if not the_plan.ok:
+                    raise UserError("the plan cannot be applied (see the errors above)")
+                if not the_plan.has_changes:
+                    _finish(ApplyResult(), stream)
+                    return
+                _confirm(auto_approve, stream is not None)
+            result = _run_apply(the_plan, state, store, client, settings, stream)
     _finish(result, stream)
 
 
@@ -384,6 +374,17 @@ class JsonStream:
         with self._lock:
             sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
             sys.stdout.flush()
+
+    @contextlib.contextmanager
+    def diagnostics(self) -> Iterator[None]:
+        """A failure before or around the calls also ends the stream, as a `diagnostic` line
+        (the message still goes to stderr too)."""
+        try:
+            yield
+        except (UserError, StateError, LockError, ConfigError, ApiError) as exc:
+            problems = [str(p) for p in getattr(exc, "problems", [])]
+            self._write({"type": "diagnostic", "severity": "error", "message": str(exc), "problems": problems})
+            raise
 
     def planned(self, the_plan: Plan) -> None:
         body = plan_json(the_plan)

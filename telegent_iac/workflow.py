@@ -132,6 +132,34 @@ def compute_plan(
     return plan, state
 
 
+def plan_for_apply(
+    desired: Desired,
+    store: StateStore,
+    client: TelegentClient,
+    options: PlanOptions,
+    progress: Progress,
+    saved: Plan | None = None,
+    plan_path: Path | None = None,
+) -> tuple[Plan, State]:
+    """Under the run's lock: read the state and the account, refuse a stale saved plan, resolve
+    (and record) creates an interrupted run left, then plan. Returns the plan to carry out and
+    the state to carry it out on."""
+    state = read_state(store)
+    warm_up(desired, state, client)
+    live = client.list_workgroups()
+    if saved is not None:
+        where = plan_path or Path("plan")
+        if not saved.ok:  # saved anyway by `plan --out` for review; never carried out
+            raise UserError(f"{where}: the saved plan has conflicts or errors and cannot be applied")
+        check_fresh(saved, state, desired, live, where)
+    if state.pending():
+        live = resolve_interrupted(state, store, client, live, progress)
+    if saved is not None:
+        return saved, state
+    plan, _ = compute_plan(desired, state, client, options, progress, live=live)
+    return plan, state
+
+
 def warm_up(desired: Desired, state: State, client: TelegentClient) -> None:
     """When creates are certain to come (a declared address has no ID yet), fetch the create
     endpoint's token while the account is being listed instead of after it."""

@@ -222,6 +222,21 @@ def test_apply_json_stream_reports_an_error(sandbox: SandboxServer, tmp_path: Pa
     assert "keep" in result.stderr  # the human message still goes to stderr
 
 
+def test_apply_json_stream_ends_with_a_diagnostic_when_the_run_cannot_start(sandbox: SandboxServer,
+                                                                           tmp_path: Path) -> None:
+    env = cli_env(sandbox)
+    config = tmp_path / "bad.yaml"
+    config.write_text("workgroups:\n  sales:\n    Name: Sales\n    Type: ring\n", encoding="utf-8")
+    result = run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", "--json", config)
+    assert result.exit_code == 1
+    events = json_lines(result.stdout)
+    assert [e["type"] for e in events] == ["version", "diagnostic"]
+    assert events[1]["severity"] == "error"
+    assert len(events[1]["problems"]) == 1 and "bad.yaml:4:11: Type" in events[1]["problems"][0]
+    assert "bad.yaml:4:11" in result.stderr
+    assert sandbox.control.requests() == []
+
+
 def test_apply_json_stream_reports_an_adopted_create(sandbox_factory: Any, tmp_path: Path) -> None:
     # The sandbox commits the first workgroup create and then closes the socket: the response is
     # lost, the client re-lists, and the stream says the workgroup was adopted, not made twice.
@@ -271,7 +286,7 @@ def test_docs_describe_exactly_these_keys() -> None:
     stream_doc = doc.split("# The `apply --json` stream", 1)[1]
     stream_types = set(re.findall(r"^\| `([a-z_]+)` \| ", stream_doc, re.M)) - {"type"}
     assert stream_types == {"version", "planned_change", "plan_summary", "apply_start", "apply_complete",
-                            "apply_errored", "note", "change_summary"}
+                            "apply_errored", "note", "change_summary", "diagnostic"}
     stream_example = doc.rsplit("```\n", 2)[-2].split("```\n", 1)[-1]
     lines = json_lines(stream_example)
     assert lines[0]["type"] == "version" and lines[-1]["type"] == "change_summary"
