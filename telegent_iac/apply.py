@@ -430,18 +430,25 @@ class Applier:
             after = dict(mc.after or {})
             body = self._resolve_refs(after, member=True)
             if action == UPDATE:
-                ws = self.state.workgroups[a]
-                member_id = ws.members[mc.key].id if mc.key in ws.members else mc.member_id
+                member_id = mc.member_id
                 assert member_id
                 before = mc.before or {}
-                changed = [n for n in sorted(set(before) | set(after)) if before.get(n) != after.get(n)]
-                # Nothing changed but a referenced workgroup got a new ID: send the reference again.
-                changed = changed or [name for name, _ in member_refs(after)]
+                changed = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
+                if mc.resend_refs:  # a referenced workgroup got a new ID
+                    changed |= {name for name, _ in member_refs(after)}
                 schema = spec.member_fields()
-                sent = {n: body[n] if n in body else _empty_value(n, schema) for n in changed}
-                self._call(spec.ACTIVITY_UPDATE, a, {"WorkgroupActivityId": member_id, **sent},
-                           lambda: self.client.update_activity(member_id, sent))
-                self.writer.commit(lambda s: setattr(s.workgroups[a].members[mc.key], "fields", after), a)
+                sent = {n: body[n] if n in body else _empty_value(n, schema) for n in sorted(changed)}
+                if sent:  # a member only re-keyed needs no call
+                    self._call(spec.ACTIVITY_UPDATE, a, {"WorkgroupActivityId": member_id, **sent},
+                               lambda: self.client.update_activity(member_id, sent))
+
+                def record(state: State) -> None:
+                    members = state.workgroups[a].members
+                    ms = members.pop(mc.previous_key) if mc.previous_key in members else members[mc.key]
+                    ms.fields = after
+                    members[mc.key] = ms
+
+                self.writer.commit(record, a)
                 return member_id
             return self._create_member(a, mc.key, after, body)
 

@@ -25,6 +25,8 @@ class MemberChange:
     after: dict[str, Any] | None = None
     member_id: str | None = None
     reason: str = ""
+    previous_key: str | None = None  # re-keyed in the state (same activity, new key)
+    resend_refs: bool = False  # a workgroup it refers to gets a new ID: send the reference again
 
     @property
     def is_noop(self) -> bool:

@@ -288,18 +288,28 @@ def _check_replace_fields(wg: Workgroup, change: ResourceChange, plan: Plan, all
 
 def diff_members(desired: Sequence[Member], known: Mapping[str, MemberState]) -> list[MemberChange]:
     out: list[MemberChange] = []
-    declared = set()
+    declared = {m.key for m in desired}
+    # A member whose key changed (an explicit `key:` added or renamed) but which still rings
+    # the same target is the same activity: re-key it in the state instead of re-creating it.
+    unclaimed = {member_key(ms.fields): k for k, ms in sorted(known.items()) if k not in declared and ms.id}
+    rekeyed: set[str] = set()
     for m in desired:
-        declared.add(m.key)
         ms = known.get(m.key)
+        previous = None
+        if ms is None and member_key(m.fields) in unclaimed:
+            previous = unclaimed.pop(member_key(m.fields))
+            ms = known[previous]
+            rekeyed.add(previous)
         if ms is None or ms.id is None:
             out.append(MemberChange(m.key, [CREATE], after=dict(m.fields), reason="new member"))
             continue
         changed = diff_fields(ms.fields, m.fields)
-        action = UPDATE if changed else NOOP
-        out.append(MemberChange(m.key, [action], before=dict(ms.fields), after=dict(m.fields), member_id=ms.id))
+        action = UPDATE if changed or previous else NOOP
+        reason = f"was member {previous!r} (same target: kept, re-keyed)" if previous else ""
+        out.append(MemberChange(m.key, [action], before=dict(ms.fields), after=dict(m.fields), member_id=ms.id,
+                                reason=reason, previous_key=previous))
     for key, ms in sorted(known.items()):
-        if key not in declared and ms.id:
+        if key not in declared and key not in rekeyed and ms.id:
             out.append(
                 MemberChange(key, [DELETE], before=dict(ms.fields), member_id=ms.id, reason="no longer declared")
             )
@@ -405,11 +415,13 @@ def _repoint_replacements(desired: Desired, plan: Plan) -> None:
             )
         for mc in change.members:
             m = next((m for m in wg.members if m.key == mc.key), None)
-            if m is None or mc.actions != [NOOP]:
+            if m is None or mc.actions not in ([NOOP], [UPDATE]):
                 continue
             if any(target in replaced for _, target in member_refs(m.fields)):
-                mc.actions = [UPDATE]
-                mc.reason = "re-point to the replaced workgroup"
+                mc.resend_refs = True
+                if mc.actions == [NOOP]:
+                    mc.actions = [UPDATE]
+                    mc.reason = "re-point to the replaced workgroup"
 
 
 def _plan_undeclared(

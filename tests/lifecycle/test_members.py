@@ -89,11 +89,16 @@ def test_changing_a_member_sends_one_update_with_the_changed_field(applied: Work
 
 def test_explicit_key_survives_a_change_of_number(applied: Workspace) -> None:
     ws = applied
+    (derived, original), = _member_ids(ws, "support").items()
     config = base()
     config["workgroups"]["support"]["members"] = [{"Type": "User", "PhoneNumber": "+14155550123", "key": "mobile"}]
     ws.write(config)
-    ws.apply()  # the derived key becomes an explicit one: one delete and one create, once
+    assert f"was member '{derived}'" in ws.plan().stdout
+    ws.clear()
+    ws.apply()  # the derived key becomes an explicit one: the same activity, re-keyed, no call
+    assert ws.writes() == []
     old = _member_ids(ws, "support")["mobile"]
+    assert old == original
     config["workgroups"]["support"]["members"][0]["PhoneNumber"] = "+14155550124"
     ws.write(config)
     ws.clear()
