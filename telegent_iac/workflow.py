@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from telegent_iac import __version__, config, spec
-from telegent_iac.api.client import TelegentClient
+from telegent_iac.api.client import TelegentClient, rate_limit_from_env
 from telegent_iac.model import Desired, LiveSummary
 from telegent_iac.plan.model import CREATE, IMPORT, Plan
 from telegent_iac.plan.pending import AMBIGUOUS, IN_FLIGHT, age_seconds, resolve_all
@@ -60,13 +60,14 @@ def open_client(settings: Settings) -> Iterator[TelegentClient]:
 
     db = sandbox_db_path(settings.state_location)
     db.parent.mkdir(parents=True, exist_ok=True)
-    rate_limit = int(settings.env.get("TELEGENT_RATE_LIMIT", "50") or 50)
+    rate_limit = rate_limit_from_env(settings.env)
     with SandboxServer(SandboxOptions(port=0, db=str(db), rate_limit=rate_limit)) as server:
         settings.progress(
             f"Using the built-in sandbox at {server.url} (a local emulator of the Telegent API, "
             f"not Telegent; its account is kept in {db})"
         )
-        client = TelegentClient(server.url, DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, rate_limit=rate_limit)
+        client = TelegentClient.from_env(settings.env, base_url=server.url, account_key=DEMO_ACCOUNT_KEY,
+                                         account_secret=DEMO_ACCOUNT_SECRET)
         try:
             yield client
         finally:

@@ -110,6 +110,18 @@ class _Call:
         return f"{self.method} {self.path}"
 
 
+def rate_limit_from_env(env: Mapping[str, str]) -> int:
+    """TELEGENT_RATE_LIMIT: requests per minute (default 50; 0 = no pacing)."""
+    raw = env.get(ENV_RATE_LIMIT, "").strip()
+    try:
+        limit = int(raw) if raw else DEFAULT_RATE_LIMIT
+    except ValueError:
+        raise ConfigError(f"{ENV_RATE_LIMIT} must be a whole number of requests a minute, not {raw!r}") from None
+    if limit < 0:
+        raise ConfigError(f"{ENV_RATE_LIMIT} must be 0 (off) or positive, not {raw!r}")
+    return limit
+
+
 class TelegentClient:
     """Thread-safe: apply calls it from several worker threads at once."""
 
@@ -180,14 +192,7 @@ class TelegentClient:
                 f"the client needs {ENV_KEY} and {ENV_SECRET} to get API tokens"
             )
         if "rate_limit" not in overrides:
-            raw = env.get(ENV_RATE_LIMIT, "").strip()
-            try:
-                overrides["rate_limit"] = int(raw) if raw else DEFAULT_RATE_LIMIT
-            except ValueError:
-                raise ConfigError(f"{ENV_RATE_LIMIT} must be a whole number of requests a minute, "
-                                  f"not {raw!r}") from None
-            if overrides["rate_limit"] < 0:
-                raise ConfigError(f"{ENV_RATE_LIMIT} must be 0 (off) or positive, not {raw!r}")
+            overrides["rate_limit"] = rate_limit_from_env(env)
         if "account_id" not in overrides:
             overrides["account_id"] = env.get(ENV_ACCOUNT_ID, "").strip() or None
         if "timeout" not in overrides and env.get(ENV_TIMEOUT, "").strip():
