@@ -291,7 +291,9 @@ def diff_members(desired: Sequence[Member], known: Mapping[str, MemberState]) ->
     declared = {m.key for m in desired}
     # A member whose key changed (an explicit `key:` added or renamed) but which still rings
     # the same target is the same activity: re-key it in the state instead of re-creating it.
-    unclaimed = {member_key(ms.fields): k for k, ms in sorted(known.items()) if k not in declared and ms.id}
+    unclaimed: dict[str, str] = {}
+    if any(m.key not in known for m in desired):
+        unclaimed = {member_key(ms.fields): k for k, ms in sorted(known.items()) if k not in declared and ms.id}
     rekeyed: set[str] = set()
     for m in desired:
         ms = known.get(m.key)
@@ -431,8 +433,9 @@ def _plan_undeclared(
     options: PlanOptions,
     plan: Plan,
 ) -> None:
-    for address, ws in sorted(state.workgroups.items()):
-        if address in desired.workgroups or not ws.id:
+    for address in sorted(set(state.workgroups) - set(desired.workgroups)):
+        ws = state.workgroups[address]
+        if not ws.id:
             continue
         gone = ws.id not in live_by_id
         if ws.prevent_destroy:
