@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from telegent_iac.api.client import TelegentClient
 from telegent_iac.sandbox import SandboxServer
 
 from .helpers import cli_env, copy_example, create_direct, live_names, run, state_path
@@ -133,17 +134,25 @@ def test_saved_plan_is_stale_after_the_account_changed(sandbox: SandboxServer, t
     assert live_names(sandbox) == ["Sales"]  # nothing created, no duplicate
 
 
-def test_saved_plan_is_stale_after_a_managed_workgroup_was_deleted(sandbox: SandboxServer, tmp_path: Path) -> None:
+def _sales_update_planned(sandbox: SandboxServer, tmp_path: Path) -> tuple[dict[str, str], Path, str]:
+    """The example applied, then a saved plan that updates sales: (env, plan file, sales ID)."""
     env = cli_env(sandbox)
     config = copy_example(tmp_path)
     assert run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", config).exit_code == 0
     config.write_text(config.read_text().replace("Connecting you to our sales team.", "Sales, one moment."))
     out = _plan_out(env, tmp_path, config)
     sales_id = json.loads(state_path(tmp_path).read_text())["workgroups"]["sales"]["id"]
-    from telegent_iac.api.client import TelegentClient
+    return env, out, sales_id
 
-    with TelegentClient(sandbox.url, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"],
-                        rate_limit=0) as client:
+
+def _console(sandbox: SandboxServer, env: dict[str, str]) -> TelegentClient:
+    """A change made behind the tool's back, as someone in the Telegent console would."""
+    return TelegentClient(sandbox.url, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"], rate_limit=0)
+
+
+def test_saved_plan_is_stale_after_a_managed_workgroup_was_deleted(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env, out, sales_id = _sales_update_planned(sandbox, tmp_path)
+    with _console(sandbox, env) as client:
         client.delete_workgroup(sales_id)
 
     result = run(env, "apply", "--state", state_path(tmp_path), out)
@@ -232,16 +241,8 @@ def test_show_refuses_a_file_that_is_not_a_plan(tmp_path: Path) -> None:
 
 def test_saved_plan_is_stale_after_a_touched_workgroup_was_renamed_live(sandbox: SandboxServer,
                                                                        tmp_path: Path) -> None:
-    env = cli_env(sandbox)
-    config = copy_example(tmp_path)
-    assert run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", config).exit_code == 0
-    config.write_text(config.read_text().replace("Connecting you to our sales team.", "Sales, one moment."))
-    out = _plan_out(env, tmp_path, config)
-    sales_id = json.loads(state_path(tmp_path).read_text())["workgroups"]["sales"]["id"]
-    from telegent_iac.api.client import TelegentClient
-
-    with TelegentClient(sandbox.url, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"],
-                        rate_limit=0) as client:
+    env, out, sales_id = _sales_update_planned(sandbox, tmp_path)
+    with _console(sandbox, env) as client:
         client.update_workgroup(sales_id, {"Name": "Sales (renamed in the console)"})
 
     result = run(env, "apply", "--state", state_path(tmp_path), out)
