@@ -220,6 +220,9 @@ class Applier:
             return set()
 
         repoint_steps: dict[str, set[str]] = {}  # replaced address -> steps that re-point to it
+        # address -> steps that drop a reference to it (an update, a member update or delete):
+        # a workgroup is deleted only after whatever pointed at it has let go.
+        unreferencing: dict[str, set[str]] = {}
         replaced = {c.address for c in self.plan.changes if c.is_replace}
         deleting = {c.address: c for c in self.plan.changes if c.actions == [DELETE] and c.before is not None}
 
@@ -243,6 +246,8 @@ class Applier:
                 )
                 for target in refs & replaced:
                     repoint_steps.setdefault(target, set()).add(f"update:{a}")
+                for _, target in workgroup_refs(change.before or {}):
+                    unreferencing.setdefault(target, set()).add(f"update:{a}")
             if change.actions == [DELETE] and a in deleting:
                 member_deletes = {f"member-delete:{a}:{m.key}" for m in change.members}
                 # Workgroups (being deleted) that refer to this one go first.
@@ -272,6 +277,11 @@ class Applier:
                                   member=mc.key, deps=deps))
                 for target in refs & replaced:
                     repoint_steps.setdefault(target, set()).add(step_id)
+                for _, target in member_refs(mc.before or {}):
+                    unreferencing.setdefault(target, set()).add(step_id)
+        for step in steps:
+            if step.id.startswith("delete:"):
+                step.deps |= unreferencing.get(step.address, set()) - {step.id}
         # The old object of a replacement is deleted only once nothing points at it any more.
         for change in self.plan.changes:
             if change.is_replace:
@@ -541,6 +551,10 @@ class Applier:
                             ready.append(d)
         if self.stop.is_set() and (ready or any(waiting_on[s] for s in waiting_on)):
             self.result.interrupted = True
+        elif not self.result.errors and self._completed < self._total:
+            # Never silently skip work: steps left waiting on each other would be a planner bug.
+            stuck = sorted(s for s, deps in waiting_on.items() if deps)
+            self.result.errors.append(f"{len(stuck)} steps could not be ordered: {', '.join(stuck[:5])}")
         return self.result
 
     def _timed(self, step: Step) -> tuple[str | None, float]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 from tests.lifecycle.conftest import LIST, TOKENS, Workspace, base
 
 UPDATE = "/v1.0/workgroups/update"
 DELETE = "/v1.0/workgroups/delete"
 CREATE = "/v1.0/workgroups"
+ACTIVITY_DELETE = "/v1.0/workgroups/activity/delete"
 
 
 def test_update_sends_only_the_changed_fields(applied: Workspace) -> None:
@@ -139,6 +141,27 @@ def test_deletes_run_in_reverse_dependency_order(applied: Workspace) -> None:
     menu_at = deletes.index((DELETE, "menu"))
     assert all(e.endswith("activity/delete") for e, a in deletes[:menu_at] if a == "menu")
     assert {"menu", "night"}.isdisjoint(ws.state()["workgroups"])
+
+
+def test_a_workgroup_is_deleted_only_after_members_pointing_at_it_are(applied: Workspace) -> None:
+    ws = applied
+    config = base()
+    config["workgroups"]["support"]["members"] = []  # nothing of its own to delete first
+    ws.write(config)
+    ws.apply()
+    del config["workgroups"]["support"]
+    config["workgroups"]["menu"]["members"] = config["workgroups"]["menu"]["members"][:1]  # digit 2 -> support
+    ws.write(config)
+    ws.server.control.set_faults(latency_ms=200)  # calls that may overlap would overlap visibly
+    ws.apply("--allow-delete", "--parallelism", "8")
+    audit = [json.loads(line) for line in ws.state_path.with_name(ws.state_path.name + ".audit.jsonl")
+             .read_text().splitlines()]
+    by_call = {(r["endpoint"], r["address"]): r for r in audit}
+    member, support = by_call[(ACTIVITY_DELETE, "menu")], by_call[(DELETE, "support")]
+    # the menu's digit-2 activity (it rings support) is gone before support's delete starts
+    member_done = datetime.fromisoformat(member["time"]) + timedelta(seconds=member["duration_s"])
+    assert member_done <= datetime.fromisoformat(support["time"])
+    assert [a["DigitOrder"] for a in ws.live(ws.wid("menu"))["Activities"]] == [1]
 
 
 def test_prevent_destroy_is_remembered_after_the_entry_is_removed(applied: Workspace) -> None:
