@@ -1,0 +1,27 @@
+"""The whole plan/apply flow on each store: `--state` (or TELEGENT_STATE) chooses it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from telegent_iac.sandbox import SandboxServer
+from telegent_iac.state import open_store
+from tests.core.helpers import FIXTURES, env_for, live_names, run
+
+
+def test_apply_then_noop_plan_on_each_store(sandbox: SandboxServer, location: str, tmp_path: Path) -> None:
+    config = tmp_path / "workgroups.yaml"
+    shutil.copy(FIXTURES / "three.yaml", config)
+    env = {**env_for(sandbox), "TELEGENT_STATE": location}
+    first = run(["apply", "--auto-approve", str(config)], env)
+    assert first.exit_code == 0, first.output
+    assert "Apply complete! Resources: 3 added" in first.stdout
+    state = open_store(location).read()
+    assert state is not None and sorted(state.workgroups) == ["after-hours", "main-menu", "sales"]
+    assert all(ws.id for ws in state.workgroups.values()) and not state.pending()
+    sandbox.control.clear_requests()
+    again = run(["plan", "--detailed-exitcode", str(config)], env)
+    assert again.exit_code == 0 and again.stdout.strip() == "No changes."
+    assert len(sandbox.control.requests()) == 2
+    assert live_names(sandbox, env) == ["After hours", "Main menu", "Sales"]
