@@ -36,7 +36,9 @@ def _timed_creates(server: Any) -> tuple[list[float], threading.Lock]:
     return times, lock
 
 
-def test_first_interrupt_drains_then_exits_130(start_sandbox: Any, tmp_path: Path, figures: Figures) -> None:
+def _interrupt_mid_batch(start_sandbox: Any, tmp_path: Path) -> tuple[Any, ...]:
+    """Start an apply and send SIGINT once a batch of creates is in flight (one batch has
+    finished already, so the run is well inside the apply loop)."""
     server = start_sandbox(latency_ms=int(LATENCY * 1000))
     completed, lock = _timed_creates(server)
     declared = workgroup_names(WORKGROUPS)
@@ -45,11 +47,14 @@ def test_first_interrupt_drains_then_exits_130(start_sandbox: Any, tmp_path: Pat
     cli = Cli(cli_env(server), tmp_path)
     proc = cli.start("apply", "--auto-approve", "--parallelism", str(PARALLELISM), "--state", str(state),
                      str(config), log_dir=tmp_path, name="apply")
-    # Wait until the first batch of creates is in flight (and one batch has finished, so the
-    # run is well inside the apply loop), then interrupt.
     proc.wait_for_stderr(": create complete", count=1)
     time.sleep(0.3)
     proc.popen.send_signal(signal.SIGINT)
+    return server, completed, lock, declared, config, state, cli, proc
+
+
+def test_first_interrupt_drains_then_exits_130(start_sandbox: Any, tmp_path: Path, figures: Figures) -> None:
+    server, completed, lock, declared, config, state, cli, proc = _interrupt_mid_batch(start_sandbox, tmp_path)
     interrupted_at = time.monotonic()
     proc.popen.wait(timeout=30)
     stderr = proc.stderr()
@@ -81,17 +86,7 @@ def test_first_interrupt_drains_then_exits_130(start_sandbox: Any, tmp_path: Pat
 
 def test_second_interrupt_exits_at_once_and_next_run_resolves(start_sandbox: Any, tmp_path: Path,
                                                               figures: Figures) -> None:
-    server = start_sandbox(latency_ms=int(LATENCY * 1000))
-    completed, lock = _timed_creates(server)
-    declared = workgroup_names(WORKGROUPS)
-    config = write_config(tmp_path / "workgroups.yaml", declared)
-    state = tmp_path / "telegent.state.json"
-    cli = Cli(cli_env(server), tmp_path)
-    proc = cli.start("apply", "--auto-approve", "--parallelism", str(PARALLELISM), "--state", str(state),
-                     str(config), log_dir=tmp_path, name="apply")
-    proc.wait_for_stderr(": create complete", count=1)
-    time.sleep(0.3)  # a batch of creates is in flight now
-    proc.popen.send_signal(signal.SIGINT)
+    server, completed, lock, declared, config, state, cli, proc = _interrupt_mid_batch(start_sandbox, tmp_path)
     proc.wait_for_stderr("Interrupt received", timeout=5)
     proc.popen.send_signal(signal.SIGINT)
     second_at = time.monotonic()
