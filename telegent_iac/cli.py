@@ -32,7 +32,7 @@ from telegent_iac.state import DEFAULT_STATE_PATH
 from telegent_iac.state.model import State, StateError
 from telegent_iac.state.store import LockError, StateStore
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 1, 2, 130
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -283,7 +283,7 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
                 if not the_plan.has_changes:
                     _finish(ApplyResult(), stream)
                     return
-                _confirm(auto_approve, stream is not None)
+                _confirm(auto_approve)
             result = _run_apply(the_plan, state, store, client, settings, stream)
     _finish(result, stream)
 
@@ -297,7 +297,7 @@ def _looks_like_plan(path: Path) -> bool:
     return head.lstrip().startswith(b"{") and workflow.PLAN_FILE_KIND.encode() in head
 
 
-def _confirm(auto_approve: bool, quiet: bool) -> None:
+def _confirm(auto_approve: bool) -> None:
     if auto_approve:
         return
     if not sys.stdin.isatty():

@@ -25,6 +25,7 @@ from telegent_iac.api.pacing import RateLimiter
 from telegent_iac.api.retry import (
     BACKOFF_BASE,
     BACKOFF_CAP,
+    REFRESH_STATUSES,
     Outcome,
     backoff,
     classify_exception,
@@ -400,7 +401,7 @@ class TelegentClient:
             if 200 <= status < 300:
                 return response
             message = decode.error_message(response.text, status)
-            if status in (401, 403):
+            if status in REFRESH_STATUSES:
                 if call.auth and not refreshed and token is not None:
                     # Expired or refused token: a 401/403 means nothing happened, so even a
                     # create may be sent again with a fresh token - once.

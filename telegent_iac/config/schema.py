@@ -28,8 +28,6 @@ INTERPOLATED_PATTERN = r"\$\{(env|var)\.[A-Za-z_][A-Za-z0-9_]*\}"
 # Our rules on top of the spec. The spec types these as plain strings; the API notes and the
 # field descriptions say they are E.164 numbers.
 PHONE_FIELDS = frozenset({"TelegentPhone", "TollFreeNumber", "PhoneNumber"})
-# Fields that name another workgroup when their type field says "Workgroup".
-WORKGROUP_REF_TYPES = {"OffHoursId": "OffHoursType", "OnHoursId": "OnHoursType"}
 
 OWN_WORKGROUP_KEYS: dict[str, dict[str, Any]] = {
     "prevent_destroy": {

@@ -71,16 +71,6 @@ def request_schema(method: str, path: str) -> dict[str, Any] | None:
     return stripped
 
 
-def query_parameters(method: str, path: str) -> list[str]:
-    op = operation(method, path) or {}
-    return [p["name"] for p in op.get("parameters", []) if p.get("in") == "query"]
-
-
-def requires_auth(method: str, path: str) -> bool:
-    op = operation(method, path) or {}
-    return op.get("security", load_spec().get("security")) != []
-
-
 @cache
 def workgroup_fields() -> dict[str, dict[str, Any]]:
     """Field name -> JSON Schema of every field the create endpoint accepts."""
@@ -118,13 +108,6 @@ def member_required() -> list[str]:
     schema = request_schema("POST", ACTIVITY)
     assert schema is not None
     return [f for f in schema.get("required", []) if f != "WorkgroupId"]
-
-
-@cache
-def member_updatable() -> frozenset[str]:
-    schema = request_schema("POST", ACTIVITY_UPDATE)
-    assert schema is not None
-    return frozenset(schema["properties"]) - {"WorkgroupActivityId", "WorkgroupId"}
 
 
 def _strip_openapi_only(schema: Any) -> Any:
