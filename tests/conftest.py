@@ -1,16 +1,45 @@
-"""Shared fixtures: a real sandbox on an ephemeral loopback port (never a mock)."""
+"""Shared fixtures: a real sandbox on an ephemeral loopback port (never a mock).
+
+Also the suite-wide rules: in CI (`CI` set, as `.ci/run` does) a skipped test is a failure,
+because a skip there means something the suite should have checked went unchecked; and the
+Hypothesis profiles, so property tests behave the same on a loaded machine as on an idle one.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from telegent_iac.sandbox import SandboxOptions, SandboxServer
 from telegent_iac.sandbox.testing import SandboxFactory, get_token
 
 __all__ = ["SandboxFactory", "get_token", "sandbox", "sandbox_factory"]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+# Hypothesis: no deadline and no timing health checks (a busy machine makes both fire on
+# correct code); the ci profile is derandomized so a CI run replays the same examples.
+_TIMING_CHECKS = [HealthCheck.too_slow, HealthCheck.large_base_example, HealthCheck.data_too_large]
+settings.register_profile("dev", deadline=None, suppress_health_check=_TIMING_CHECKS, print_blob=True)
+settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if in_ci() else "dev"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every test must run: {reason}"
 
 
 @pytest.fixture
