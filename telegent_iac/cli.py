@@ -1,6 +1,6 @@
 """Command line: parses flags, calls the stages in telegent_iac.workflow, maps errors to exit
-codes. Exit codes: 0 success (plan: no changes), 1 error, 2 changes present (plan
---detailed-exitcode), 130 interrupted."""
+codes. Exit codes: 0 success (plan: no changes), 1 error (usage errors included), 2 changes
+present (plan --detailed-exitcode only), 130 interrupted."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import gc
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -149,10 +150,71 @@ def locked(store: StateStore, operation: str, timeout: float) -> Iterator[None]:
         yield
 
 
+# --- exit codes for usage errors ------------------------------------------------------------------
+
+# `-auto-approve`, `-out=plan.json`: Terraform's single-dash spelling of a long option.
+_SINGLE_DASH = re.compile(r"^-([a-z][a-z0-9]*(?:-[a-z0-9]+)+|[a-z]{3,})(=.*)?$")
+
+
+def _long_options(command: click.Command) -> set[str]:
+    return {opt for param in command.params for opt in param.opts if opt.startswith("--")}
+
+
+def _all_long_options(command: click.Command) -> set[str]:
+    found = _long_options(command)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            found |= _all_long_options(sub)
+    return found
+
+
+def single_dash_hint(args: list[str], command: click.Command, root: click.Command) -> str:
+    """'did you mean --auto-approve?' for each Terraform-style single-dash long option."""
+    own, anywhere = _long_options(command), _all_long_options(root)
+    hints = []
+    for arg in args:
+        match = _SINGLE_DASH.match(arg)
+        if match is None or f"--{match.group(1)}" not in own | anywhere:
+            continue
+        where = "" if f"--{match.group(1)}" in own else f" (an option of another command, not of {command.name})"
+        hints.append(f"{arg}: did you mean -{arg}?{where} telegent-iac spells long options with two dashes.")
+    return "\n".join(hints)
+
+
+class Cli(click.Group):
+    """The root group. A usage error (unknown flag, bad value, missing argument) exits 1 like
+    every other error: click's own code for it is 2, which `plan --detailed-exitcode` uses for
+    "changes present", so a typo in a pipeline would read as a plan with changes."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        raw = list(args)
+        try:
+            ctx = super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise self._usage_error(exc, raw) from None
+        ctx.meta["telegent_iac.args"] = raw
+        return ctx
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise self._usage_error(exc, ctx.meta.get("telegent_iac.args", [])) from None
+
+    def _usage_error(self, exc: click.UsageError, args: list[str]) -> click.UsageError:
+        exc.exit_code = EXIT_ERROR
+        command = exc.ctx.command if exc.ctx is not None else self
+        hint = single_dash_hint(args, command, self)
+        if hint and hint not in exc.message:
+            exc.message = f"{exc.message}\n{hint}"
+        return exc
+
+
 # --- commands ----------------------------------------------------------------------------------------
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="telegent-iac")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for HTTP calls).")
 def main(verbose: int) -> None:
@@ -164,8 +226,8 @@ def main(verbose: int) -> None:
 
     Credentials come from TELEGENT_ACCOUNT_KEY and TELEGENT_ACCOUNT_SECRET (TELEGENT_API_URL to
     point elsewhere); or add --sandbox to plan/apply to try everything against the built-in
-    emulator. Exit codes: 0 ok, 1 error, 2 changes present (plan --detailed-exitcode),
-    130 interrupted.
+    emulator. Exit codes: 0 ok, 1 error (a usage error too), 2 changes present (only with plan
+    --detailed-exitcode), 130 interrupted. Options take two dashes: --auto-approve.
     """
     # A run allocates hundreds of thousands of small containers (YAML events, dicts, position
     # marks) and makes next to no reference cycles, yet the default thresholds collect every
