@@ -21,7 +21,7 @@ import httpx
 from telegent_iac import spec
 from telegent_iac.api import decode
 from telegent_iac.api.errors import ApiError, AuthError, ConfigError, NotFoundError
-from telegent_iac.api.pacing import RateLimiter
+from telegent_iac.api.pacing import DEFAULT_BURST, RateLimiter
 from telegent_iac.api.retry import (
     BACKOFF_BASE,
     BACKOFF_CAP,
@@ -42,6 +42,7 @@ ENV_URL = "TELEGENT_API_URL"
 ENV_KEY = "TELEGENT_ACCOUNT_KEY"
 ENV_SECRET = "TELEGENT_ACCOUNT_SECRET"
 ENV_RATE_LIMIT = "TELEGENT_RATE_LIMIT"
+ENV_RATE_BURST = "TELEGENT_RATE_BURST"
 ENV_ACCOUNT_ID = "TELEGENT_ACCOUNT_ID"
 ENV_TIMEOUT = "TELEGENT_HTTP_TIMEOUT"
 
@@ -123,6 +124,18 @@ def rate_limit_from_env(env: Mapping[str, str]) -> int:
     return limit
 
 
+def rate_burst_from_env(env: Mapping[str, str]) -> int:
+    """TELEGENT_RATE_BURST: requests that may start at once before even spacing (default 5)."""
+    raw = env.get(ENV_RATE_BURST, "").strip()
+    try:
+        burst = int(raw) if raw else DEFAULT_BURST
+    except ValueError:
+        raise ConfigError(f"{ENV_RATE_BURST} must be a whole number of requests, not {raw!r}") from None
+    if burst < 1:
+        raise ConfigError(f"{ENV_RATE_BURST} must be 1 or more, not {raw!r}")
+    return burst
+
+
 class TelegentClient:
     """Thread-safe: apply calls it from several worker threads at once."""
 
@@ -141,6 +154,7 @@ class TelegentClient:
         backoff_base: float = BACKOFF_BASE,
         backoff_cap: float = BACKOFF_CAP,
         rate_window: float = 60.0,
+        rate_burst: int = DEFAULT_BURST,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
@@ -162,7 +176,7 @@ class TelegentClient:
         self._on_request = on_request
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self.limiter = RateLimiter(rate_limit, rate_window)
+        self.limiter = RateLimiter(rate_limit, rate_window, burst=rate_burst)
         self._tokens = TokenCache(self._fetch_token, clock=clock)
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
@@ -183,7 +197,8 @@ class TelegentClient:
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> TelegentClient:
         """TELEGENT_API_URL (default DEFAULT_API_URL), TELEGENT_ACCOUNT_KEY,
-        TELEGENT_ACCOUNT_SECRET, TELEGENT_RATE_LIMIT (default 50, 0 = no pacing) and
+        TELEGENT_ACCOUNT_SECRET, TELEGENT_RATE_LIMIT (default 50, 0 = no pacing),
+        TELEGENT_RATE_BURST (default 5) and
         TELEGENT_ACCOUNT_ID (optional) and TELEGENT_HTTP_TIMEOUT (seconds, default 30). Keyword
         overrides win over the environment (base_url, account_key, account_secret and any constructor keyword)."""
         base_url = overrides.pop("base_url", None) or env.get(ENV_URL, "").strip() or DEFAULT_API_URL
@@ -197,6 +212,8 @@ class TelegentClient:
             )
         if "rate_limit" not in overrides:
             overrides["rate_limit"] = rate_limit_from_env(env)
+        if "rate_burst" not in overrides:
+            overrides["rate_burst"] = rate_burst_from_env(env)
         if "account_id" not in overrides:
             overrides["account_id"] = env.get(ENV_ACCOUNT_ID, "").strip() or None
         if "timeout" not in overrides and env.get(ENV_TIMEOUT, "").strip():
@@ -415,6 +432,7 @@ class TelegentClient:
                     return None
                 raise NotFoundError(message, status=status, endpoint=call.name)
             if status == 429:
+                self.limiter.throttled()
                 if throttled < self.max_throttle_retries:
                     wait = parse_retry_after(response.headers.get("Retry-After"))
                     self._wait(self._backoff(throttled) if wait is None else wait)

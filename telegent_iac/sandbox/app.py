@@ -44,7 +44,7 @@ class SandboxApp:
         self.options = options
         self.store = Store(options.db)
         self.tokens = Tokens(options.token_ttl)
-        self.limiter = RollingWindowLimiter(options.rate_limit)
+        self.limiter = RollingWindowLimiter(options.rate_limit, options.rate_window)
         self.faults = Faults(
             latency_ms=options.latency_ms,
             latency_jitter_ms=options.latency_jitter_ms,

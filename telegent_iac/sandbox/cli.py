@@ -52,8 +52,12 @@ def _loopback(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--token-ttl", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
               help="Seconds an API token stays valid after it is issued.")
 @click.option("--rate-limit", type=click.IntRange(min=0), default=50, show_default=True,
-              help="Requests allowed per account in any rolling 60 s window, token requests "
-                   "included; past it the answer is 429 with Retry-After. 0 turns it off.")
+              help="Requests allowed per account in any rolling window (--rate-window), token "
+                   "requests included; past it the answer is 429 with Retry-After. 0 turns it off.")
+@click.option("--rate-window", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              help="Seconds of the rate limit's rolling window. Telegent documents a limit per "
+                   "minute but not its window: e.g. --rate-limit 20 --rate-window 10 counts the "
+                   "same average rate as 120 a minute in 10 s slices.")
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True,
               help="Milliseconds added to every API request.")
 @click.option("--latency-jitter-ms", type=click.IntRange(min=0), default=0, show_default=True,
@@ -83,7 +87,7 @@ def _loopback(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--account", "accounts", multiple=True, metavar="KEY:SECRET", callback=_account,
               help="An extra account besides the demo one (each account's data is separate). "
                    "Repeatable.")
-def sandbox_command(host: str, port: int, db: str, reset: bool, token_ttl: float, rate_limit: int,
+def sandbox_command(host: str, port: int, db: str, reset: bool, token_ttl: float, rate_limit: int, rate_window: float,
                     latency_ms: int, latency_jitter_ms: int, error_rate: float,
                     drop_creates: tuple[int, ...], envelope: Any, list_key: Any, id_prefix: Any,
                     read_quirks: bool, seed: int | None, accounts: tuple[tuple[str, str], ...]) -> None:
@@ -96,7 +100,7 @@ def sandbox_command(host: str, port: int, db: str, reset: bool, token_ttl: float
     dialects. Control endpoint: /_sandbox/. Stop it with Ctrl-C.
     """
     options = SandboxOptions(
-        host=host, port=port, db=db, token_ttl=token_ttl, rate_limit=rate_limit,
+        host=host, port=port, db=db, token_ttl=token_ttl, rate_limit=rate_limit, rate_window=rate_window,
         latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms, error_rate=error_rate,
         drop_creates=drop_creates, envelope=envelope, list_key=list_key, id_prefix=id_prefix,
         read_quirks=read_quirks, seed=seed, accounts=accounts,

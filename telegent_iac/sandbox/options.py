@@ -26,7 +26,8 @@ class SandboxOptions:
     port: int = 0  # 0 = an ephemeral port chosen by the OS
     db: str = ":memory:"  # a SQLite file path, or ":memory:" for a throwaway run
     token_ttl: float = 300.0  # seconds a token stays valid
-    rate_limit: int = 50  # requests per rolling 60 s per account, tokens included; 0 = off
+    rate_limit: int = 50  # requests per rolling window per account, tokens included; 0 = off
+    rate_window: float = 60.0  # seconds of that window (Telegent documents none; 60 as the docs' "a minute")
     latency_ms: int = 0  # added to every API request
     latency_jitter_ms: int = 0  # plus a uniform random 0..jitter
     error_rate: float = 0.0  # probability of a 500/503/504 with no side effect
@@ -47,6 +48,8 @@ class SandboxOptions:
             raise ValueError("token_ttl must be positive")
         if self.rate_limit < 0:
             raise ValueError("rate_limit must be 0 (off) or positive")
+        if self.rate_window <= 0:
+            raise ValueError("rate_window must be positive")
         if self.latency_ms < 0 or self.latency_jitter_ms < 0:
             raise ValueError("latency_ms and latency_jitter_ms must not be negative")
         if not 0.0 <= self.error_rate <= 1.0:

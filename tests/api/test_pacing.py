@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 
@@ -151,3 +152,101 @@ def test_threads_share_the_limit_in_real_time() -> None:
         assert len(overlapping) <= 5
     # 24 requests at 5 per window need 4 more windows after the first burst.
     assert elapsed < 5 * (window + 0.1) + 1.0
+
+
+# --- burst, then even spacing ------------------------------------------------------------------
+
+
+def starts(limiter: RateLimiter, clock: FakeClock, n: int, latency: float = 0.0) -> list[float]:
+    """Start n requests one after another (each completes after `latency`); their start times."""
+    out = []
+    for _ in range(n):
+        limiter.acquire()
+        out.append(clock.now)
+        clock.now += latency
+        limiter.release()
+    return out
+
+
+def test_burst_then_even_spacing() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(120, 60.0, clock=clock, sleep=clock.sleep, burst=5)
+    t = starts(limiter, clock, 12)
+    assert t[:5] == [t[0]] * 5  # the burst goes at once
+    spacing = limiter.spacing
+    assert spacing == pytest.approx(0.5 * 1.01)
+    # The burst was borrowed from the schedule: the 6th waits five spacings, then one each.
+    assert t[5] == pytest.approx(t[0] + 5 * spacing)
+    for a, b in zip(t[5:], t[6:], strict=False):
+        assert b - a == pytest.approx(spacing)
+
+
+@pytest.mark.parametrize("burst", [1, 5, 10, 20])
+def test_any_window_with_the_same_average_rate_and_room_for_the_burst_never_overflows(burst: int) -> None:
+    """A server counting 120 a minute as 20 per 10 s (or 10 per 5 s, or 40 per 20 s) by
+    receive time, requests taking random latencies: never more than it allows."""
+    rng = random.Random(15)
+    clock = FakeClock()
+    limiter = RateLimiter(120, 60.0, clock=clock, sleep=clock.sleep, burst=burst)
+    received: list[float] = []
+    for _ in range(300):
+        limiter.acquire()
+        received.append(clock.now + rng.uniform(0.0, 0.004))  # travel time to the server
+        clock.now += rng.uniform(0.0, 0.05)
+        limiter.release()
+        if rng.random() < 0.05:
+            clock.now += rng.uniform(0.0, 8.0)  # idle now and then: the burst comes back
+    received.sort()
+    for window, allowed in ((5.0, 10), (10.0, 20), (20.0, 40), (60.0, 120)):
+        if allowed < burst:
+            continue
+        j = 0
+        for i, t in enumerate(received):
+            while received[j] <= t - window:
+                j += 1
+            assert i - j + 1 <= allowed, (window, t)
+
+
+def test_idle_time_earns_the_burst_back_one_spacing_at_a_time() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(60, 60.0, clock=clock, sleep=clock.sleep, burst=4)
+    last = starts(limiter, clock, 10)[-1]  # a burst, then on schedule
+    clock.now = last + 2 * limiter.spacing  # two spacings since the last start: two at once
+    t = starts(limiter, clock, 3)
+    assert t[:2] == [t[0]] * 2
+    assert t[2] == pytest.approx(t[0] + limiter.spacing)
+    clock.now += 100.0  # long idle: the whole burst is back, no more
+    t = starts(limiter, clock, 5)
+    assert t[:4] == [t[0]] * 4
+    assert t[4] == pytest.approx(t[0] + 4 * limiter.spacing)
+
+
+def test_a_429_drops_the_burst_to_one_for_the_rest_of_the_run() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(120, 60.0, clock=clock, sleep=clock.sleep, burst=10)
+    starts(limiter, clock, 3)
+    limiter.throttled()
+    assert limiter.throttled_seen
+    clock.now += 1000.0  # however long it idles
+    t = starts(limiter, clock, 4)
+    for a, b in zip(t, t[1:], strict=False):
+        assert b - a == pytest.approx(limiter.spacing)
+
+
+def test_burst_never_exceeds_the_limit() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(3, 60.0, clock=clock, sleep=clock.sleep, burst=10)
+    assert limiter.burst == 3
+    with pytest.raises(ValueError):
+        RateLimiter(3, burst=0)
+
+
+def test_burst_from_the_environment() -> None:
+    from telegent_iac.api.client import rate_burst_from_env
+    from telegent_iac.api.errors import ConfigError
+
+    assert rate_burst_from_env({}) == 5
+    assert rate_burst_from_env({"TELEGENT_RATE_BURST": " 12 "}) == 12
+    for bad in ("0", "-1", "many"):
+        with pytest.raises(ConfigError, match="TELEGENT_RATE_BURST"):
+            rate_burst_from_env({"TELEGENT_RATE_BURST": bad})
