@@ -183,7 +183,7 @@ def _expand(paths: Sequence[str | Path], run: _Run) -> list[tuple[str, Path]]:
         for shown_name, file in candidates:
             try:
                 key = file.resolve()
-            except OSError:
+            except (OSError, RuntimeError):  # RuntimeError: a symlink loop (read_text reports it)
                 key = file
             if key not in seen:
                 seen.add(key)

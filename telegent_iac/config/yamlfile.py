@@ -12,6 +12,7 @@ and the alias budget are handled.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
+from telegent_iac.files import UnsafeFileError, open_input
 from telegent_iac.model import Position
 from telegent_iac.problems import Problem
 
@@ -107,11 +109,16 @@ def read_text(path: Path, shown: str) -> tuple[str | None, bytes, list[Problem]]
         return None, b"", [Problem(Position(shown, line, column), message)]
 
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return fail(f"file is too large ({size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes)")
-        with path.open("rb") as handle:
+        # Opened without blocking and checked on the descriptor: a FIFO, a device or a link
+        # loop given as a config or var file is refused, never waited on or read forever.
+        fd = open_input(path)
+        with os.fdopen(fd, "rb") as handle:
+            size = os.fstat(fd).st_size
+            if size > MAX_FILE_BYTES:
+                return fail(f"file is too large ({size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes)")
             data = handle.read(MAX_FILE_BYTES + 1)
+    except UnsafeFileError as exc:
+        return fail(f"cannot read file: it {exc}")
     except FileNotFoundError:
         return fail("no such file or directory")
     except IsADirectoryError:

@@ -11,6 +11,11 @@ Files beside the state (all named after it):
 The state file is never modified in place: every write goes to a temporary file in the same
 directory that is fsynced and then renamed over the state, so a reader (or a crash) only ever
 sees the old or the new state, never a mix.
+
+These files are the tool's own: each is opened through files.open_own (never through a
+symbolic link, never blocking on a FIFO), and one that is a link, a directory, a FIFO or a
+device is an error naming it, as is any OS error (read-only directory, disk full): a
+StateError with one clear line, never a traceback.
 """
 
 from __future__ import annotations
@@ -34,9 +39,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from telegent_iac.files import UnsafeFileError, check_own_entry, open_own, read_own
 from telegent_iac.state.audit import audit_line
 from telegent_iac.state.model import State, StateError
-from telegent_iac.state.store import LockError, LockInfo
+from telegent_iac.state.store import LockError, LockInfo, boot_id, pid_namespace
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +89,7 @@ def pid_alive(pid: int) -> bool:
         return False  # os.kill(0, ...) would signal our own process group
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: no pid can be that large
         return False
     except PermissionError:
         return True  # exists, owned by someone else
@@ -105,8 +111,10 @@ def _parse_lock(data: bytes) -> LockInfo | None:
             user=str(raw["user"]),
             operation=str(raw["operation"]),
             created=str(raw["created"]),
+            boot_id=str(raw.get("boot_id", "")),
+            pid_ns=str(raw.get("pid_ns", "")),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
 
 
@@ -138,15 +146,21 @@ class FileStateStore:
 
     def _load(self) -> tuple[State, _Signature] | None:
         try:
-            with open(self.path, "rb") as f:
+            with os.fdopen(open_own(self.path, os.O_RDONLY), "rb") as f:
                 data = f.read()
                 st = os.fstat(f.fileno())
         except FileNotFoundError:
             return None
+        except UnsafeFileError as exc:
+            raise StateError(f"cannot read the state: {exc}") from None
         except OSError as exc:
-            raise StateError(f"{self.path}: cannot read the state: {exc.strerror}") from exc
+            raise StateError(f"{self.path}: cannot read the state: {exc.strerror or exc}") from None
         try:
             raw = json.loads(data)
+        except RecursionError:
+            raise StateError(
+                f"{self.path}: the state file is nested too deeply to be a telegent-iac state; {self._fix()}"
+            ) from None
         except UnicodeDecodeError as exc:
             raise StateError(f"{self.path}: the state file is not UTF-8 text ({exc.reason}); {self._fix()}") from exc
         except json.JSONDecodeError as exc:
@@ -160,7 +174,7 @@ class FileStateStore:
         return f"it was left untouched: repair it, or restore {self.backup_path} or a copy from version control"
 
     def read(self) -> State | None:
-        with self._mutex:
+        with self._mutex, self._os_errors(f"reading the state {self.path}"):
             loaded = self._load()
             self._observed = True
             if loaded is None:
@@ -229,8 +243,22 @@ class FileStateStore:
                 order.insert(i, address)
                 lines.insert(i, line)
 
+    @contextlib.contextmanager
+    def _os_errors(self, doing: str) -> Iterator[None]:
+        """An OS error (or a foreign file where one of ours belongs) as one StateError line."""
+        try:
+            yield
+        except UnsafeFileError as exc:
+            raise StateError(f"{doing} failed: {exc}") from None
+        except OSError as exc:
+            where = exc.filename or self.path
+            hint = ""
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                hint = " (is the state directory read-only or owned by another user?)"
+            raise StateError(f"{doing} failed: {where}: {exc.strerror or exc}{hint}") from None
+
     def write(self, state: State, changed: Collection[str] | None = None) -> None:
-        with self._mutex:
+        with self._mutex, self._os_errors(f"writing the state {self.path}"):
             if not self._observed:
                 self._adopt_baseline(state)
             expected = self._expected
@@ -254,6 +282,7 @@ class FileStateStore:
                 with self._guard():
                     self._check_unchanged(expected)
                     if not self._backed_up and expected is not None:
+                        check_own_entry(self.backup_path)
                         self._make_backup()
                     os.replace(tmp, self.path)
             except BaseException:
@@ -284,7 +313,7 @@ class FileStateStore:
     def _check_unchanged(self, expected: tuple[str, int] | None) -> None:
         """The compare-and-set: cheap (one stat) unless someone else touched the file."""
         try:
-            st = os.stat(self.path)
+            st = os.lstat(self.path)  # a link planted since the read differs, and _load refuses it
         except FileNotFoundError:
             if expected is None:
                 return
@@ -334,7 +363,7 @@ class FileStateStore:
         exactly what gets removed. flock is released by the kernel when its holder dies.
         """
         self.guard_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.guard_path, os.O_RDWR | os.O_CREAT, 0o666)
+        fd = open_own(self.guard_path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -352,6 +381,14 @@ class FileStateStore:
             self._release(info)
 
     def _acquire(self, operation: str, timeout: float) -> LockInfo:
+        with self._os_errors(f"taking the lock on {self.path}"):
+            # Before waiting: a foreign file where a run will write fails the run now, not
+            # after its first call.
+            for path in (self.path, self.backup_path, self.audit_path, self.guard_path):
+                check_own_entry(path)
+            return self._acquire_lock(operation, timeout)
+
+    def _acquire_lock(self, operation: str, timeout: float) -> LockInfo:
         info = LockInfo.for_this_process(operation)
         payload = (json.dumps(asdict(info), indent=2, sort_keys=True) + "\n").encode("utf-8")
         deadline = time.monotonic() + max(timeout, 0.0)
@@ -376,8 +413,8 @@ class FileStateStore:
                 f"unreadable; if no run is active, delete that file by hand"
             )
         return (
-            f"state {self.path} is {holder.describe()}{waited}. If that run is no longer active, "
-            f"remove the lock with: telegent-iac force-unlock {holder.id}"
+            f"state {self.path} is {holder.describe()}{waited}{_unprovable(holder)}. If that run is no "
+            f"longer active, remove the lock with: telegent-iac force-unlock {holder.id}"
         )
 
     def _try_create(self, payload: bytes) -> bool:
@@ -414,7 +451,7 @@ class FileStateStore:
 
     def _read_lock(self) -> tuple[bool, LockInfo | None]:
         try:
-            data = self.lock_path.read_bytes()
+            data = read_own(self.lock_path)
         except FileNotFoundError:
             return False, None
         return True, _parse_lock(data)
@@ -436,12 +473,20 @@ class FileStateStore:
 
     @staticmethod
     def is_stale(holder: LockInfo) -> bool:
-        """Stale only when provably dead: same host and no such process. A lock taken on
-        another host is never assumed stale (its pid means nothing here)."""
-        return holder.host == socket.gethostname() and not pid_alive(holder.pid)
+        """Stale only when provably dead: same host, same boot, same pid namespace, and no
+        such process (or a zombie). A lock taken in another container or pid namespace, before
+        a reboot, on another host, or recorded without boot ID and namespace (an older
+        version) is never assumed stale: its pid means nothing here. force-unlock breaks it."""
+        here = (socket.gethostname(), boot_id(), pid_namespace())
+        if not all(here):
+            return False  # no /proc: nothing can be proven
+        if (holder.host, holder.boot_id, holder.pid_ns) != here:
+            return False
+        # A pid no process can have is not a record this tool wrote: nothing is proven by it.
+        return 0 < holder.pid <= _pid_max() and not pid_alive(holder.pid)
 
     def _release(self, info: LockInfo) -> None:
-        with self._guard():
+        with self._os_errors(f"releasing the lock on {self.path}"), self._guard():
             _, holder = self._read_lock()
             if holder is not None and holder.id == info.id:
                 os.unlink(self.lock_path)
@@ -454,7 +499,7 @@ class FileStateStore:
         )
 
     def force_unlock(self, lock_id: str) -> None:
-        with self._guard():
+        with self._os_errors(f"force-unlock of {self.path}"), self._guard():
             present, holder = self._read_lock()
             if not present:
                 raise LockError(f"state {self.path} is not locked")
@@ -472,19 +517,42 @@ class FileStateStore:
 
     def append_audit(self, record: dict[str, Any]) -> None:
         line = audit_line(record)
-        self.audit_path.parent.mkdir(parents=True, exist_ok=True)
-        # One write() on an O_APPEND descriptor: concurrent appenders never interleave lines.
-        fd = os.open(self.audit_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-        try:
-            view = memoryview(line)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with self._os_errors(f"appending to the audit log {self.audit_path}"):
+            self.audit_path.parent.mkdir(parents=True, exist_ok=True)
+            # One write() on an O_APPEND descriptor: concurrent appenders never interleave lines.
+            fd = open_own(self.audit_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def close(self) -> None:
         """Nothing to release (kept for symmetry with the PostgreSQL store)."""
+
+
+def _pid_max() -> int:
+    try:
+        return int(Path("/proc/sys/kernel/pid_max").read_text())
+    except (OSError, ValueError):
+        return 4_194_304  # the kernel's ceiling for pid_max
+
+
+def _unprovable(holder: LockInfo) -> str:
+    """Why a lock whose holder may be gone is not broken automatically ("" if it is alive here)."""
+    if holder.host != socket.gethostname():
+        return ""  # describe() names the other host
+    if not (holder.boot_id and holder.pid_ns):
+        return "; the lock record does not say which boot and pid namespace its pid belongs to"
+    if holder.boot_id != boot_id():
+        return "; it was taken before this host last booted"
+    if holder.pid_ns != pid_namespace():
+        return "; its pid is in another pid namespace (another container?), which cannot be checked from here"
+    if not 0 < holder.pid <= _pid_max():
+        return f"; pid {holder.pid} is not one any process can have (the lock record was not written by a run)"
+    return ""
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -14,6 +14,24 @@ from typing import Any, Protocol
 from telegent_iac.state.model import State, utc_now
 
 
+def boot_id() -> str:
+    """This host's boot ID: pids are only comparable between processes of the same boot."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def pid_namespace() -> str:
+    """The inode of this process's pid namespace: a pid means the same process only inside
+    one namespace (another container on the same host has its own pid 1, 2, ...)."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return ""
+
+
 def current_user() -> str:
     try:
         return getpass.getuser()
@@ -29,6 +47,10 @@ class LockInfo:
     user: str
     operation: str  # "plan", "apply", "import", "state rm", ...
     created: str  # UTC ISO-8601
+    # Where `pid` means something: empty in a record written before these were kept (or where
+    # /proc is missing), and then the holder can never be proven dead.
+    boot_id: str = ""
+    pid_ns: str = ""
 
     @classmethod
     def for_this_process(cls, operation: str) -> LockInfo:
@@ -40,6 +62,8 @@ class LockInfo:
             user=current_user(),
             operation=operation,
             created=utc_now(),
+            boot_id=boot_id(),
+            pid_ns=pid_namespace(),
         )
 
     def describe(self) -> str:

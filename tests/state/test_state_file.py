@@ -15,7 +15,7 @@ import pytest
 
 from telegent_iac.state import FileStateStore, LockError, State, StateError, open_store
 from telegent_iac.state.model import WorkgroupState
-from telegent_iac.state.store import LockInfo
+from telegent_iac.state.store import LockInfo, boot_id, pid_namespace
 
 from .test_state_contract import sample_state
 
@@ -27,7 +27,10 @@ def dead_pid() -> int:
     return proc.pid
 
 
-def write_lock(store: FileStateStore, pid: int, host: str | None = None, lock_id: str = "old-lock") -> None:
+def write_lock(store: FileStateStore, pid: int, host: str | None = None, lock_id: str = "old-lock",
+               **where: str) -> None:
+    """A lock record as a run on this host, boot and pid namespace writes it (`where`
+    overrides boot_id / pid_ns; an empty value leaves the field out, as older versions did)."""
     info = {
         "id": lock_id,
         "pid": pid,
@@ -35,7 +38,11 @@ def write_lock(store: FileStateStore, pid: int, host: str | None = None, lock_id
         "user": "ci",
         "operation": "apply",
         "created": "2026-01-01T00:00:00.000000Z",
+        "boot_id": boot_id(),
+        "pid_ns": pid_namespace(),
     }
+    info.update(where)
+    info = {k: v for k, v in info.items() if v != ""}
     store.lock_path.parent.mkdir(parents=True, exist_ok=True)
     store.lock_path.write_text(json.dumps(info))
 

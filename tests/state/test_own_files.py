@@ -1,0 +1,212 @@
+"""The file store's own files (state, backup, lock, lock guard, audit log) are never followed
+through a symbolic link, never block on a FIFO, and anything foreign in their place is one
+StateError naming it; locks are broken only when their holder is provably dead."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from telegent_iac.files import UnsafeFileError, open_input, open_own
+from telegent_iac.state import FileStateStore, LockError, StateError
+
+from .test_state_contract import sample_state
+from .test_state_file import dead_pid, write_lock
+
+WHICH = ["path", "backup_path", "lock_path", "guard_path", "audit_path"]
+
+
+def bounded(fn: Callable[[], Any], timeout: float = 60.0) -> BaseException | None:
+    """Run fn in a thread; the exception it raised (None if none). Fails if it does not end:
+    a FIFO in the wrong place must never hang a run."""
+    outcome: list[BaseException | None] = []
+
+    def target() -> None:
+        try:
+            fn()
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    assert outcome, f"{fn} did not finish within {timeout}s (blocked?)"
+    return outcome[0]
+
+
+def whole_run(store: FileStateStore) -> None:
+    """What a run does with its files: lock, read, write twice (backup), audit, unlock."""
+    with store.lock("apply", timeout=0.5):
+        state = store.read() or sample_state()
+        store.write(state)
+        store.write(state)
+        store.append_audit({"address": "a", "endpoint": "POST /x"})
+
+
+def make_store(tmp_path: Path) -> FileStateStore:
+    store = FileStateStore(tmp_path / "st" / "s.json")
+    store.write(sample_state())  # an existing state, so the backup is made on the next run
+    return FileStateStore(store.path)
+
+
+@pytest.mark.parametrize("which", WHICH)
+@pytest.mark.parametrize("dangling", [True, False])
+def test_a_symlink_in_place_of_any_own_file_is_refused_and_its_target_untouched(
+    tmp_path: Path, which: str, dangling: bool
+) -> None:
+    store = make_store(tmp_path)
+    place: Path = getattr(store, which)
+    target = tmp_path / "elsewhere"
+    if not dangling:
+        target.write_text("precious\n")
+    place.unlink(missing_ok=True)
+    place.symlink_to(target)
+    exc = bounded(lambda: whole_run(store))
+    assert isinstance(exc, StateError), exc
+    assert str(place) in str(exc) and "symbolic link" in str(exc)
+    assert "\n" not in str(exc)
+    if dangling:
+        assert not target.exists()
+    else:
+        assert target.read_text() == "precious\n"
+    assert place.is_symlink()  # left as found
+
+
+@pytest.mark.parametrize("which", WHICH)
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_a_directory_or_fifo_in_place_of_any_own_file_is_one_error(tmp_path: Path, which: str, kind: str) -> None:
+    store = make_store(tmp_path)
+    place: Path = getattr(store, which)
+    place.unlink(missing_ok=True)
+    if kind == "directory":
+        place.mkdir()
+    else:
+        os.mkfifo(place)
+    exc = bounded(lambda: whole_run(store))
+    assert isinstance(exc, StateError), exc
+    assert str(place) in str(exc)
+    assert ("a directory" if kind == "directory" else "a FIFO") in str(exc)
+
+
+def test_state_nested_100000_deep_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(StateError, match="nested too deeply"):
+        FileStateStore(path).read()
+    path.write_text('{"workgroups": ' + '{"a": ' * 100_000 + "1" + "}" * 100_001)
+    with pytest.raises(StateError, match="nested too deeply"):
+        FileStateStore(path).read()
+
+
+def test_lock_file_nested_deep_or_with_huge_pid_is_refused_within_the_timeout(tmp_path: Path) -> None:
+    store = FileStateStore(tmp_path / "s.json")
+    store.lock_path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(LockError, match="unreadable"):
+        bounded_raise(lambda: store.lock("plan", timeout=0.3).__enter__())
+    for pid in (10**30, 2**63, -5):
+        write_lock(store, pid)  # this host, boot and namespace: only the pid is absurd
+        with pytest.raises(LockError) as info:
+            bounded_raise(lambda: store.lock("plan", timeout=0.3).__enter__())
+        assert "force-unlock old-lock" in str(info.value)
+
+
+def bounded_raise(fn: Callable[[], Any]) -> None:
+    exc = bounded(fn)
+    if exc is not None:
+        raise exc
+
+
+# --- locks that cannot lie -------------------------------------------------------------------------
+
+
+def test_a_lock_of_a_dead_pid_in_this_boot_and_namespace_is_broken(tmp_path: Path) -> None:
+    store = FileStateStore(tmp_path / "s.json")
+    write_lock(store, dead_pid())
+    with store.lock("plan", timeout=0) as info:
+        assert json.loads(store.lock_path.read_text())["id"] == info.id
+        assert info.boot_id and info.pid_ns  # the new record says where its pid belongs
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [
+        ({"pid_ns": "4026531999"}, "another pid namespace"),
+        ({"boot_id": "00000000-0000-0000-0000-000000000000"}, "before this host last booted"),
+        ({"boot_id": "", "pid_ns": ""}, "does not say which boot and pid namespace"),
+    ],
+    ids=["other-pid-namespace", "other-boot", "old-record"],
+)
+def test_a_lock_whose_holder_cannot_be_proven_dead_is_never_broken(
+    tmp_path: Path, where: dict[str, str], reason: str
+) -> None:
+    store = FileStateStore(tmp_path / "s.json")
+    write_lock(store, dead_pid(), **where)
+    before = store.lock_path.read_text()
+    with pytest.raises(LockError) as info:
+        bounded_raise(lambda: store.lock("plan", timeout=0.3).__enter__())
+    message = str(info.value)
+    assert reason in message and "telegent-iac force-unlock old-lock" in message
+    assert store.lock_path.read_text() == before
+    store.force_unlock("old-lock")  # the way out it points at works
+    with store.lock("plan"):
+        pass
+
+
+def test_a_zombie_holder_counts_as_dead(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 60
+        while Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the child never exited"
+            time.sleep(0.01)
+        store = FileStateStore(tmp_path / "s.json")
+        write_lock(store, proc.pid)
+        with store.lock("plan", timeout=0):
+            pass
+    finally:
+        proc.wait()
+
+
+def test_a_live_holder_is_waited_for_then_named(tmp_path: Path) -> None:
+    store = FileStateStore(tmp_path / "s.json")
+    write_lock(store, os.getppid(), lock_id="live")
+    with pytest.raises(LockError, match="force-unlock live"):
+        store.lock("plan", timeout=0.2).__enter__()
+
+
+# --- the helpers themselves ------------------------------------------------------------------------
+
+
+def test_open_own_and_open_input_never_block_and_say_what_they_found(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for flags in (os.O_RDONLY, os.O_WRONLY | os.O_APPEND | os.O_CREAT, os.O_RDWR | os.O_CREAT):
+        with pytest.raises(UnsafeFileError, match="FIFO"):
+            bounded_raise(lambda flags=flags: open_own(fifo, flags))
+    with pytest.raises(UnsafeFileError, match="FIFO"):
+        bounded_raise(lambda: open_input(fifo))
+    with pytest.raises(UnsafeFileError, match="device"):
+        open_input("/dev/null")
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(UnsafeFileError, match="loop"):
+        open_input(loop)
+    real = tmp_path / "real.yaml"
+    real.write_text("a: 1\n")
+    link = tmp_path / "link.yaml"
+    link.symlink_to(real)
+    os.close(open_input(link))  # input files may be links to a regular file
+    with pytest.raises(UnsafeFileError, match="symbolic link"):
+        open_own(link, os.O_RDONLY)
+    with pytest.raises(FileNotFoundError):
+        open_own(tmp_path / "absent", os.O_RDONLY)
