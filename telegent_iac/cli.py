@@ -90,7 +90,8 @@ def api_options(fn: F) -> F:
     fn = click.option(
         "--sandbox", is_flag=True,
         help="Run against the built-in Telegent sandbox (a local emulator, not Telegent) on an "
-        "ephemeral loopback port, with its database beside the state. Needs no credentials.",
+        "ephemeral loopback port, with its database beside the state. Needs no credentials. Its "
+        "state defaults to state/sandbox.state.json, never the real account's.",
     )(fn)
     return fn
 
@@ -128,11 +129,20 @@ def plan_options(fn: F) -> F:
 
 def settings_from(paths: tuple[str, ...], state_location: str, lock_timeout: float, sandbox: bool,
                   var_files: tuple[str, ...] = (), parallelism: int = 4) -> workflow.Settings:
+    if sandbox and _defaulted("state_location"):
+        state_location = workflow.SANDBOX_STATE_PATH  # the sandbox's account never shares the real state
     return workflow.Settings(
         config_paths=list(paths), state_location=state_location, env=dict(os.environ),
         var_files=list(var_files), lock_timeout=lock_timeout, sandbox=sandbox,
         parallelism=parallelism, progress=err,
     )
+
+
+def _defaulted(param: str) -> bool:
+    """Whether the current command's `param` kept its default (neither flag nor environment)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.get_parameter_source(param) in (
+        click.core.ParameterSource.DEFAULT, click.core.ParameterSource.DEFAULT_MAP)
 
 
 def options_from(refresh: str, refresh_only: bool, allow_delete: bool, allow_replace: bool,
@@ -278,7 +288,8 @@ def plan(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: str
     store = workflow.store_for(settings)
     with locked(store, "plan", lock_timeout), workflow.open_client(settings) as client:
         state = workflow.read_state(store)
-        the_plan, _ = workflow.compute_plan(desired, state, client, options, err)
+        live = workflow.list_and_bind(state, client, settings, store.description)
+        the_plan, _ = workflow.compute_plan(desired, state, client, options, err, live=live)
     if out:
         workflow.write_plan_file(Path(out), the_plan, settings)
         err(f"Saved the plan to {out}; apply it with: telegent-iac apply {out}")
@@ -326,6 +337,7 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
         saved = workflow.read_plan_file(plan_path)
         paths = tuple(saved[1]["config"])
         var_files = tuple(saved[1].get("var_files", ()))
+        sandbox = sandbox or saved[1].get("sandbox") is True  # made with --sandbox: applied there too
     settings = settings_from(paths, state_location, lock_timeout, sandbox, var_files, parallelism)
     options = options_from(refresh, refresh_only, allow_delete, allow_replace, destroy_threshold, force)
     stream = JsonStream() if as_json else None
@@ -333,7 +345,7 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
         desired = workflow.load_desired(settings)
         store = workflow.store_for(settings)
         with locked(store, "apply", lock_timeout), workflow.open_client(settings) as client:
-            the_plan, state = workflow.plan_for_apply(desired, store, client, options, err,
+            the_plan, state = workflow.plan_for_apply(desired, store, client, options, settings,
                                                       saved[0] if saved else None, plan_path)
             if stream:
                 stream.planned(the_plan)

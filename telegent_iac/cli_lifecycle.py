@@ -46,6 +46,7 @@ def import_command(address: str, workgroup_id: str, paths: tuple[str, ...], var_
     store = workflow.store_for(settings)
     with locked(store, "import", lock_timeout), workflow.open_client(settings) as client:
         state = workflow.read_state(store)
+        workflow.bind_account(state, workflow.account_binding(client, settings), store.description, err)
         ws = lifecycle.import_workgroup(state, client, address, workgroup_id, declared)
         store.write(state)
     members = len(ws.members)
@@ -89,6 +90,11 @@ def export_command(out: str, force: bool, state_location: str, lock_timeout: flo
                 "--force to replace it (the old one is kept as a .backup)"
             )
         with workflow.open_client(settings) as client:
+            binding = workflow.account_binding(client, settings)
+            if force:  # a new state for this account replaces whatever was there
+                state.account = binding
+            else:
+                workflow.bind_account(state, binding, store.description, err)
             exported = lifecycle.export_account(client, err)
         for skipped in exported.skipped:
             err(f"Warning: {skipped.describe()}")

@@ -25,10 +25,11 @@ from telegent_iac.plan.pending import AMBIGUOUS, IN_FLIGHT, age_seconds, resolve
 from telegent_iac.plan.planner import PlanOptions, make_plan
 from telegent_iac.problems import UserError
 from telegent_iac.state import open_store
-from telegent_iac.state.model import PendingCreate, State
+from telegent_iac.state.model import AccountBinding, PendingCreate, State
 from telegent_iac.state.store import StateStore
 
 PLAN_FILE_KIND = "telegent-iac plan"
+SANDBOX_STATE_PATH = "state/sandbox.state.json"
 
 Progress = Callable[[str], None]
 
@@ -88,6 +89,45 @@ def read_state(store: StateStore) -> State:
     return store.read() or State.new()
 
 
+def account_binding(client: TelegentClient, settings: Settings) -> AccountBinding:
+    """Who this run talks to. The built-in sandbox listens on a new port every run, so it is
+    recorded as "sandbox" rather than by its URL."""
+    return AccountBinding(
+        api_url="sandbox" if settings.sandbox else client.base_url,
+        key_hash=client.key_hash(),
+        account_id=client.account_id or client.reported_account_id,
+    )
+
+
+def bind_account(state: State, binding: AccountBinding, where: str, progress: Progress) -> None:
+    """Refuse a state that belongs to another account or API URL; bind one that records none.
+
+    A sandbox run against the real state (or the reverse) would otherwise plan to create
+    everything again in the other account."""
+    recorded = state.account
+    if recorded is None:
+        if state.serial > 0:
+            progress(f"Note: {where} records no account (written by an older telegent-iac); it is bound to "
+                     f"{binding.describe()} from its next write.")
+        state.account = binding
+        return
+    if not recorded.same_account(binding):
+        raise UserError(
+            f"{where} belongs to {recorded.describe()}, but this run is for {binding.describe()}. "
+            "Nothing was changed. Point --state at this account's "
+            "own state (with --sandbox the default is its own, " + SANDBOX_STATE_PATH + ")."
+        )
+    # Same account: keep what is newly known (an AccountId first seen, a rotated key).
+    state.account = AccountBinding(recorded.api_url, binding.key_hash, binding.account_id or recorded.account_id)
+
+
+def list_and_bind(state: State, client: TelegentClient, settings: Settings, where: str) -> list[LiveSummary]:
+    """The live list (which may name the AccountId), once the state is known to be this account's."""
+    live = client.list_workgroups()
+    bind_account(state, account_binding(client, settings), where, settings.progress)
+    return live
+
+
 def fetch_details(
     client: TelegentClient, ids: Sequence[str], progress: Progress, what: str = "Refreshing"
 ) -> dict[str, dict[str, Any]]:
@@ -138,16 +178,17 @@ def plan_for_apply(
     store: StateStore,
     client: TelegentClient,
     options: PlanOptions,
-    progress: Progress,
+    settings: Settings,
     saved: Plan | None = None,
     plan_path: Path | None = None,
 ) -> tuple[Plan, State]:
     """Under the run's lock: read the state and the account, refuse a stale saved plan, resolve
     (and record) creates an interrupted run left, then plan. Returns the plan to carry out and
     the state to carry it out on."""
+    progress = settings.progress
     state = read_state(store)
     warm_up(desired, state, client)
-    live = client.list_workgroups()
+    live = list_and_bind(state, client, settings, store.description)
     if saved is not None:
         where = plan_path or Path("plan")
         if not saved.ok:  # saved anyway by `plan --out` for review; never carried out
@@ -214,6 +255,7 @@ def write_plan_file(path: Path, plan: Plan, settings: Settings) -> None:
         "tool_version": __version__,
         "config": list(settings.config_paths),
         "var_files": list(settings.var_files),
+        "sandbox": settings.sandbox,
         "plan": plan.to_dict(),
     }
     text = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -5,6 +5,8 @@ See docs/api-client.md for the behaviour (token cache, pacing proof, retry table
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import logging
 import random
@@ -45,6 +47,8 @@ ENV_RATE_LIMIT = "TELEGENT_RATE_LIMIT"
 ENV_RATE_BURST = "TELEGENT_RATE_BURST"
 ENV_ACCOUNT_ID = "TELEGENT_ACCOUNT_ID"
 ENV_TIMEOUT = "TELEGENT_HTTP_TIMEOUT"
+
+KEY_HASH_LABEL = b"telegent-iac account binding v1"
 
 log = logging.getLogger("telegent_iac.api")
 
@@ -168,6 +172,7 @@ class TelegentClient:
         self._key = account_key
         self._secret = account_secret
         self.account_id = account_id or None
+        self.reported_account_id: str | None = None  # the AccountId the list response names, if any
         self.max_retries = max_retries
         self.timeout = timeout  # also how long a request a killed run sent may still be in flight
         self.max_throttle_retries = max_throttle_retries
@@ -258,10 +263,18 @@ class TelegentClient:
         thread.start()
         return thread
 
+    def key_hash(self) -> str:
+        """A keyed hash of the account key that identifies the account in the state: never the
+        key, and not a plain digest that a table of common keys would reverse."""
+        return hmac.new(KEY_HASH_LABEL, self._key.encode(), hashlib.sha256).hexdigest()
+
     # --- workgroups ---
     def list_workgroups(self) -> list[LiveSummary]:
         path = spec.ACCOUNT_WORKGROUPS
-        return decode.decode_summaries(self._json(self._call(_Call("GET", path))), f"GET {path}")
+        body = self._json(self._call(_Call("GET", path)))
+        if isinstance(body, Mapping):
+            self.reported_account_id = decode.opaque_id(body, "AccountId") or self.reported_account_id
+        return decode.decode_summaries(body, f"GET {path}")
 
     def get_workgroup(self, workgroup_id: str) -> dict[str, Any]:
         """Canonical fields of one workgroup, plus "Activities": a list of dicts each with

@@ -98,24 +98,61 @@ class WorkgroupState:
         )
 
 
+@dataclass(frozen=True)
+class AccountBinding:
+    """The account a state belongs to: the API base URL ("sandbox" for the built-in one) and
+    the account, by its AccountId when known and always by a keyed hash of the account key
+    (never the key). Two bindings name the same account when the URLs match and the
+    AccountIds match, or, when either AccountId is unknown, the key hashes match."""
+
+    api_url: str
+    key_hash: str
+    account_id: str | None = None
+
+    def same_account(self, other: AccountBinding) -> bool:
+        if self.api_url != other.api_url:
+            return False
+        if self.account_id and other.account_id:
+            return self.account_id == other.account_id
+        return self.key_hash == other.key_hash
+
+    def describe(self) -> str:
+        who = f"account {self.account_id}" if self.account_id else f"the account with key hash {self.key_hash[:12]}"
+        return f"{who} at {self.api_url}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"api_url": self.api_url, "account_id": self.account_id, "key_hash": self.key_hash}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> AccountBinding:
+        if not isinstance(d, dict) or not isinstance(d.get("api_url"), str) or not isinstance(d.get("key_hash"), str):
+            raise TypeError("account must be an object with api_url and key_hash")
+        account_id = d.get("account_id")
+        return cls(api_url=d["api_url"], key_hash=d["key_hash"], account_id=str(account_id) if account_id else None)
+
+
 @dataclass
 class State:
     lineage: str
     serial: int = 0
     workgroups: dict[str, WorkgroupState] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    account: AccountBinding | None = None  # None: a new state, or one written before states had it
 
     @classmethod
     def new(cls) -> State:
         return cls(lineage=str(uuid.uuid4()))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "format_version": self.format_version,
             "lineage": self.lineage,
             "serial": self.serial,
             "workgroups": {a: w.to_dict() for a, w in sorted(self.workgroups.items())},
         }
+        if self.account is not None:
+            d["account"] = self.account.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: Any, source: str = "state") -> State:
@@ -135,6 +172,7 @@ class State:
                 serial=int(d["serial"]),
                 workgroups={a: WorkgroupState.from_dict(w) for a, w in d.get("workgroups", {}).items()},
                 format_version=FORMAT_VERSION,
+                account=AccountBinding.from_dict(d["account"]) if d.get("account") is not None else None,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise StateError(f"{source}: malformed state ({exc})") from exc

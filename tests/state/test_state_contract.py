@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from telegent_iac.state import FileStateStore, LockError, PostgresStateStore, State, StateError
-from telegent_iac.state.model import FORMAT_VERSION, PendingCreate, WorkgroupState
+from telegent_iac.state.model import FORMAT_VERSION, AccountBinding, PendingCreate, WorkgroupState
 
 from .conftest import StoreFactory
 
@@ -49,6 +49,24 @@ def test_read_write_round_trip(make_store: StoreFactory) -> None:
     assert again.to_dict() == state.to_dict()
     assert again.workgroups["sales"].pending_create is not None  # pending creates survive
     assert again.pending() == [("sales", None)]
+
+
+def test_the_account_binding_is_kept(make_store: StoreFactory) -> None:
+    """Both stores carry the account a state belongs to, through every kind of write."""
+    store = make_store()
+    state = sample_state()
+    state.account = AccountBinding("https://api.example.test", "ab" * 32, "AID-1")
+    store.write(state)
+    state.workgroups["main-menu"].fields["RingTimeout"] = 45
+    store.write(state, changed=["main-menu"])  # the incremental write keeps the header too
+    again = make_store().read()
+    assert again is not None and again.account == state.account
+    again.account = None  # a state that records none (an older one) reads back as none
+    store2 = make_store()
+    store2.read()
+    store2.write(again)
+    last = make_store().read()
+    assert last is not None and last.account is None
 
 
 def test_serial_increments_strictly(make_store: StoreFactory) -> None:
