@@ -13,6 +13,7 @@ Guarantees (DESIGN principle 5):
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -81,6 +82,7 @@ class ApplyResult:
     imported: int = 0
     errors: list[str] = field(default_factory=list)
     interrupted: bool = False
+    unrecorded: int = 0  # calls that succeeded but whose outcome could not be written to the state
 
     @property
     def ok(self) -> bool:
@@ -89,6 +91,13 @@ class ApplyResult:
 
 class StepFailed(Exception):
     pass
+
+
+class RecordFailed(StepFailed):
+    """The call succeeded; writing its outcome to the state did not (disk full, ...).
+
+    Reported as such, never as a failed call: the workgroup exists, and the message says how
+    the next run (or an import) picks it up."""
 
 
 @dataclass
@@ -327,7 +336,14 @@ class Applier:
                     self.writer.commit(lambda s: setattr(s.workgroups[change.address], "pending_create", pending),
                                        change.address)
                     continue
-                self._record_created(change.address, new_id)
+                self._recorded(
+                    functools.partial(self._record_created, change.address, new_id),
+                    f"the create succeeded: workgroup {new_id} exists in the account",
+                    f"The state still holds the pending create for {change.address} (written before "
+                    f"the call), so the next apply finds and adopts it without making a duplicate; "
+                    f"should the state be lost or replaced, adopt it with: "
+                    f"telegent-iac import {change.address} {new_id}",
+                )
                 return new_id
             return None
 
@@ -342,6 +358,14 @@ class Applier:
         with contextlib.suppress(NotFoundError):  # already gone: the goal is reached
             self._call(spec.ACTIVITY_DELETE, address, {"WorkgroupActivityId": member_id},
                        lambda: self.client.delete_activity(member_id))
+
+    def _recorded(self, commit: Callable[[], None], done: str, advice: str) -> None:
+        """Record the outcome of a call that succeeded; a failure to write says so."""
+        try:
+            commit()
+        except Exception as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise RecordFailed(f"{done}, but writing it to the state failed ({reason}). {advice}") from exc
 
     def _record_created(self, address: str, new_id: str) -> None:
         self.writer.commit(lambda s: adopt_workgroup(s.workgroups[address], new_id), address)
@@ -375,7 +399,11 @@ class Applier:
                 ws.fields = dict(after)
                 ws.prevent_destroy = change.prevent_destroy
 
-            self.writer.commit(record, change.address)
+            self._recorded(
+                lambda: self.writer.commit(record, change.address),
+                f"the update of workgroup {workgroup_id} succeeded",
+                "The next plan shows the change again; applying it re-sends the same update.",
+            )
             return workgroup_id
 
         return run
@@ -492,7 +520,12 @@ class Applier:
                 ms = state.workgroups[address].members[key]
                 ms.id, ms.fields, ms.pending_create = new_id, after, None
 
-            self.writer.commit(record, address)
+            self._recorded(
+                lambda: self.writer.commit(record, address),
+                f"the create succeeded: member {key} exists in workgroup {workgroup_id} as {member_id}",
+                "The state still holds its pending create (written before the call), so the next "
+                "apply finds and adopts it without making a duplicate.",
+            )
             return member_id
         return None
 
@@ -537,9 +570,10 @@ class Applier:
                         if not isinstance(exc, ApiError | StepFailed | OSError):
                             log.exception("unexpected error in %s of %s", step.label, step.address)
                         what = step.address + (f" member {step.member}" if step.member else "")
-                        message = f"{what}: {step.label} failed: {exc}"
-                        self.result.errors.append(message)
-                        self.on_event(Event("error", step.label, step.address, step.member, message=str(exc),
+                        label = "state write" if isinstance(exc, RecordFailed) else step.label
+                        self.result.unrecorded += isinstance(exc, RecordFailed)
+                        self.result.errors.append(f"{what}: {label} failed: {exc}")
+                        self.on_event(Event("error", label, step.address, step.member, message=str(exc),
                                             completed=self._completed, total=self._total))
                         continue
                     self._count(step, changed_addresses)

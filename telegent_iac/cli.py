@@ -431,7 +431,9 @@ def _finish(result: ApplyResult, stream: JsonStream | None) -> None:
     if result.errors:
         for message in result.errors:
             err(f"Error: {message}")
-        err(f"Apply failed. {summary} Completed calls are recorded in the state; nothing new was started.")
+        recorded = ("Completed calls are recorded in the state" if not result.unrecorded else
+                    f"{result.unrecorded} call(s) that succeeded could not be recorded in the state (see above)")
+        err(f"Apply failed. {summary} {recorded}; nothing new was started.")
         sys.exit(EXIT_ERROR)
     if not stream:
         click.echo(f"Apply complete! {summary}")
