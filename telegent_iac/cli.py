@@ -10,6 +10,7 @@ import gc
 import json
 import logging
 import os
+import platform
 import re
 import signal
 import sys
@@ -68,7 +69,11 @@ def handle_errors(fn: F) -> F:
 
 
 def use_color(no_color: bool) -> bool:
-    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    """--no-color, then NO_COLOR, then FORCE_COLOR, then whether stdout is a terminal. As the
+    conventions say, only a non-empty NO_COLOR / FORCE_COLOR counts (`NO_COLOR=` is unset)."""
+    if no_color or os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
 # --- shared options ---------------------------------------------------------------------------------
@@ -121,7 +126,7 @@ def plan_options(fn: F) -> F:
                      help="Refuse a plan that deletes or replaces more than this share of the managed "
                      "workgroups (applies from 10 managed workgroups on)."),
         click.option("--force", is_flag=True, help="Override --destroy-threshold."),
-        click.option("--no-color", is_flag=True, help="Plain output (also when NO_COLOR is set)."),
+        click.option("--no-color", is_flag=True, help="Plain output (also when NO_COLOR is set and not empty)."),
     ]):
         fn = decorator(fn)
     return fn
@@ -156,7 +161,19 @@ def options_from(refresh: str, refresh_only: bool, allow_delete: bool, allow_rep
 
 @contextlib.contextmanager
 def locked(store: StateStore, operation: str, timeout: float) -> Iterator[None]:
-    with store.lock(operation, timeout):
+    """The store's lock; when another run holds it and --lock-timeout allows waiting, say once
+    whose lock we are waiting for (a silent wait looks like a hang in a CI log)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(store.lock(operation, 0.0))
+        except LockError as exc:
+            if timeout <= 0:
+                raise
+            holder = exc.holder
+            who = (f"{holder.user}@{holder.host} (pid {holder.pid}, '{holder.operation}' since {holder.created}, "
+                   f"lock ID {holder.id})" if holder else "another run")
+            err(f"Waiting up to {timeout:g}s for the lock on state {store.description} held by {who}...")
+            stack.enter_context(store.lock(operation, timeout))
         yield
 
 
@@ -248,15 +265,46 @@ def main(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
+DEFAULT_CONFIG_DIR = "telegent"
+PRE_COMMIT_HINT = ("In .pre-commit-config.yaml, set this hook's `args:` to your config files or directories, "
+                   "e.g. `args: [path/to/config/]`.")
+
+
+def config_paths_or_default(paths: tuple[str, ...], pre_commit: bool) -> tuple[str, ...]:
+    """PATHS, or telegent/ in the current directory when none are given. Run as the pre-commit
+    hook, a missing path names the `args:` to set: the hook's user never typed the command."""
+    hint = f" {PRE_COMMIT_HINT}" if pre_commit else ""
+    if not paths:
+        if Path(DEFAULT_CONFIG_DIR).is_dir():
+            return (f"{DEFAULT_CONFIG_DIR}/",)
+        raise UserError(f"no configuration given and there is no {DEFAULT_CONFIG_DIR}/ directory here: "
+                        f"name the config files or directories.{hint}")
+    missing = [p for p in paths if not Path(p).exists()]
+    if pre_commit and missing:
+        raise UserError(f"{', '.join(missing)}: no such file or directory.{hint}")
+    return paths
+
+
+def hook_options(fn: F) -> F:
+    fn = click.option("--pre-commit", "pre_commit", is_flag=True, hidden=True,
+                      help="Set by the pre-commit hook: errors about paths say which args: to set.")(fn)
+    fn = click.argument("paths", nargs=-1, type=click.Path())(fn)
+    return fn
+
+
 @main.command()
-@config_options
+@hook_options
+@click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False),
+              help="YAML file of variables for ${var.NAME} (repeatable; e.g. one per environment).")
 @handle_errors
-def validate(paths: tuple[str, ...], var_files: tuple[str, ...]) -> None:
+def validate(paths: tuple[str, ...], pre_commit: bool, var_files: tuple[str, ...]) -> None:
     """Check configuration files without contacting Telegent.
 
     Reports every problem in every file at once as FILE:LINE:COLUMN: MESSAGE and exits 1 if
-    there is any. PATHS are YAML files or directories of them.
+    there is any. PATHS are YAML files or directories of them (default: telegent/ in the
+    current directory).
     """
+    paths = config_paths_or_default(paths, pre_commit)
     desired = workflow.load_desired(settings_from(paths, DEFAULT_STATE_PATH, 0, False, var_files))
     click.echo(f"The configuration is valid: {len(desired.workgroups)} workgroups.")
 
@@ -284,12 +332,14 @@ def plan(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: str
     """
     settings = settings_from(paths, state_location, lock_timeout, sandbox, var_files)
     options = options_from(refresh, refresh_only, allow_delete, allow_replace, destroy_threshold, force)
-    desired = workflow.load_desired(settings)
-    store = workflow.store_for(settings)
-    with locked(store, "plan", lock_timeout), workflow.open_client(settings) as client:
-        state = workflow.read_state(store)
-        live = workflow.list_and_bind(state, client, settings, store.description)
-        the_plan, _ = workflow.compute_plan(desired, state, client, options, err, live=live)
+    machine = as_json or fmt == "json"
+    with json_diagnostics(json_line) if machine else contextlib.nullcontext():
+        desired = workflow.load_desired(settings)
+        store = workflow.store_for(settings)
+        with locked(store, "plan", lock_timeout), workflow.open_client(settings) as client:
+            state = workflow.read_state(store)
+            live = workflow.list_and_bind(state, client, settings, store.description)
+            the_plan, _ = workflow.compute_plan(desired, state, client, options, err, live=live)
     if out:
         workflow.write_plan_file(Path(out), the_plan, settings)
         err(f"Saved the plan to {out}; apply it with: telegent-iac apply {out}")
@@ -306,7 +356,7 @@ def emit_plan(the_plan: Plan, fmt: str, color: bool) -> None:
     elif fmt == "markdown":
         click.echo(render_markdown(the_plan), nl=False)
     else:
-        click.echo(render_text(the_plan, color), nl=False)
+        click.echo(render_text(the_plan, color), nl=False, color=color)  # click strips it off a terminal
 
 
 @main.command()
@@ -439,6 +489,23 @@ def _finish(result: ApplyResult, stream: JsonStream | None) -> None:
         click.echo(f"Apply complete! {summary}")
 
 
+def json_line(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def json_diagnostics(write: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+    """Machine output (`plan --json`, `apply --json`) ends with a `diagnostic` line when the run
+    fails before it has anything else to say (the message still goes to stderr too)."""
+    try:
+        yield
+    except (UserError, StateError, LockError, ConfigError, ApiError) as exc:
+        problems = [str(p) for p in getattr(exc, "problems", [])]
+        write({"type": "diagnostic", "severity": "error", "message": str(exc), "problems": problems})
+        raise
+
+
 class JsonStream:
     """`apply --json`: one JSON object per line on stdout."""
 
@@ -448,19 +515,10 @@ class JsonStream:
 
     def _write(self, obj: dict[str, Any]) -> None:
         with self._lock:
-            sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-            sys.stdout.flush()
+            json_line(obj)
 
-    @contextlib.contextmanager
-    def diagnostics(self) -> Iterator[None]:
-        """A failure before or around the calls also ends the stream, as a `diagnostic` line
-        (the message still goes to stderr too)."""
-        try:
-            yield
-        except (UserError, StateError, LockError, ConfigError, ApiError) as exc:
-            problems = [str(p) for p in getattr(exc, "problems", [])]
-            self._write({"type": "diagnostic", "severity": "error", "message": str(exc), "problems": problems})
-            raise
+    def diagnostics(self) -> contextlib.AbstractContextManager[None]:
+        return json_diagnostics(self._write)
 
     def planned(self, the_plan: Plan) -> None:
         body = plan_json(the_plan)
@@ -494,12 +552,27 @@ class JsonStream:
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the machine-readable plan.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-@click.option("--no-color", is_flag=True, help="Plain output (also when NO_COLOR is set).")
+@click.option("--no-color", is_flag=True, help="Plain output (also when NO_COLOR is set and not empty).")
 @handle_errors
 def show(plan_file: str, as_json: bool, fmt: str, no_color: bool) -> None:
     """Print a saved plan again (text, JSON or Markdown)."""
     the_plan, _ = workflow.read_plan_file(Path(plan_file))
     emit_plan(the_plan, "json" if as_json else fmt, use_color(no_color))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the versions as JSON.")
+def version(as_json: bool) -> None:
+    """Print the version of telegent-iac (and of Python and the plan format)."""
+    from telegent_iac.plan.model import PLAN_FORMAT_VERSION
+
+    info = {"telegent_iac": __version__, "plan_format_version": PLAN_FORMAT_VERSION,
+            "python": platform.python_version(), "platform": sys.platform}
+    if as_json:
+        click.echo(json.dumps(info))
+    else:
+        click.echo(f"telegent-iac {__version__} (plan format {PLAN_FORMAT_VERSION}; "
+                   f"Python {info['python']} on {sys.platform})")
 
 
 @main.command()

@@ -120,7 +120,7 @@ def recipe_commands(path: Path, keys: tuple[str, ...]) -> list[list[str]]:
     "telegent-iac aply plan.json",
     "telegent-iac plan telegent/ --format html",
     "telegent-iac schema extra",
-    "telegent-iac validate",
+    "telegent-iac plan",
     "telegent-iac",
 ])
 def test_checker_refuses_wrong_commands(line: str) -> None:
