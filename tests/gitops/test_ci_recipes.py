@@ -21,9 +21,8 @@ from telegent_iac.render.markdown import MARKER
 from .helpers import REPO
 
 GITHUB = REPO / "examples" / "ci" / "github-actions.yml"
-GITLAB = REPO / "examples" / "ci" / ".gitlab-ci.yml"
+GITLAB = REPO / "examples" / "ci" / "gitlab-ci.yml"
 PRE_COMMIT = REPO / ".pre-commit-hooks.yaml"
-GITOPS_DOC = REPO / "docs" / "gitops.md"
 
 # `telegent-iac` where a shell command starts: line start, after an operator, or a keyword.
 COMMAND_START = re.compile(r"(?:^|[;&|(!]|\$\(|\b(?:then|do|else|if|time|exec))\s*(telegent-iac\s.*)$")
@@ -63,8 +62,10 @@ def command_lines(text: str) -> list[list[str]]:
     return out
 
 
-def check_argv(argv: list[str]) -> str:
-    """Walk argv through the click tree; returns the subcommand path, fails on anything unknown."""
+def check_argv(argv: list[str], complete: bool = True) -> str:
+    """Walk argv through the click tree; returns the subcommand path, fails on anything unknown.
+    `complete=False` is for a command named in prose (`telegent-iac plan --json`): its required
+    arguments may be left out."""
     assert argv[0] == "telegent-iac"
     command: click.Command = main
     path: list[str] = []
@@ -100,6 +101,8 @@ def check_argv(argv: list[str]) -> str:
         assert arguments, f"{' '.join(argv)}: {' '.join(path)} takes no argument {token!r}"
         positional += 1
         i += 1
+    if not complete:
+        return " ".join(path)
     assert not isinstance(command, click.Group), f"{' '.join(argv)}: no subcommand given"
     for p in command.params:
         if isinstance(p, click.Argument) and p.required:
@@ -205,11 +208,3 @@ def test_pre_commit_hook() -> None:
     assert check_argv(argv) == "validate"
     assert hook["pass_filenames"] is False  # the args name the config paths
 
-
-def test_commands_in_the_gitops_doc() -> None:
-    text = GITOPS_DOC.read_text(encoding="utf-8")
-    blocks = re.findall(r"```(?:sh|bash|console)\n(.*?)```", text, re.S)
-    commands = [argv for block in blocks for argv in command_lines(block)]
-    assert len(commands) >= 5
-    for argv in commands:
-        check_argv(argv)
