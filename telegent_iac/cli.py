@@ -26,6 +26,7 @@ from telegent_iac.api.errors import ApiError, ConfigError
 from telegent_iac.apply import Applier, ApplyResult, Event
 from telegent_iac.plan.model import Plan
 from telegent_iac.plan.planner import PlanOptions
+from telegent_iac.plan.saved import PLAN_FILE_KIND
 from telegent_iac.problems import UserError
 from telegent_iac.render.json_view import plan_json, render_json
 from telegent_iac.render.markdown import render_markdown
@@ -341,7 +342,7 @@ def plan(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: str
             live = workflow.list_and_bind(state, client, settings, store.description)
             the_plan, _ = workflow.compute_plan(desired, state, client, options, err, live=live)
     if out:
-        workflow.write_plan_file(Path(out), the_plan, settings)
+        workflow.write_plan_file(Path(out), the_plan, settings, options, state)
         err(f"Saved the plan to {out}; apply it with: telegent-iac apply {out}")
     emit_plan(the_plan, "json" if as_json else fmt, use_color(no_color))
     if not the_plan.ok:
@@ -378,8 +379,10 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
     """Make the account match the YAML (or carry out a saved plan).
 
     PATHS are configuration files/directories, or one saved plan file from `plan --out`,
-    which is carried out exactly, without a prompt, and refused if it is stale. Every call is
-    made in dependency order; the state is written after each one.
+    which is carried out exactly, without a prompt, with its own options (and in the sandbox if
+    it was made with --sandbox). It is refused if the file was edited or if planning now, from
+    the current configuration, state and account, gives any other plan. Every call is made in
+    dependency order; the state is written after each one.
     """
     saved: tuple[Plan, dict[str, Any]] | None = None
     plan_path = Path(paths[0])
@@ -396,7 +399,7 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
         store = workflow.store_for(settings)
         with locked(store, "apply", lock_timeout), workflow.open_client(settings) as client:
             the_plan, state = workflow.plan_for_apply(desired, store, client, options, settings,
-                                                      saved[0] if saved else None, plan_path)
+                                                      saved, plan_path)
             if stream:
                 stream.planned(the_plan)
             elif saved is None:
@@ -418,7 +421,7 @@ def _looks_like_plan(path: Path) -> bool:
             head = f.read(4096)
     except OSError:
         return False
-    return head.lstrip().startswith(b"{") and workflow.PLAN_FILE_KIND.encode() in head
+    return head.lstrip().startswith(b"{") and PLAN_FILE_KIND.encode() in head
 
 
 def _confirm(auto_approve: bool) -> None:

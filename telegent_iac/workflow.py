@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
-import json
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,15 +17,16 @@ from typing import Any
 from telegent_iac import __version__, config, spec
 from telegent_iac.api.client import TelegentClient, rate_limit_from_env
 from telegent_iac.model import Desired, LiveSummary
+from telegent_iac.plan import saved as saved_plans
 from telegent_iac.plan.model import CREATE, IMPORT, Plan
 from telegent_iac.plan.pending import AMBIGUOUS, IN_FLIGHT, age_seconds, resolve_all
 from telegent_iac.plan.planner import PlanOptions, make_plan
+from telegent_iac.plan.saved import PLAN_FILE_KIND
 from telegent_iac.problems import UserError
 from telegent_iac.state import open_store
 from telegent_iac.state.model import AccountBinding, PendingCreate, State
 from telegent_iac.state.store import StateStore
 
-PLAN_FILE_KIND = "telegent-iac plan"
 SANDBOX_STATE_PATH = "state/sandbox.state.json"
 
 Progress = Callable[[str], None]
@@ -179,27 +177,45 @@ def plan_for_apply(
     client: TelegentClient,
     options: PlanOptions,
     settings: Settings,
-    saved: Plan | None = None,
+    saved_file: tuple[Plan, dict[str, Any]] | None = None,
     plan_path: Path | None = None,
 ) -> tuple[Plan, State]:
-    """Under the run's lock: read the state and the account, refuse a stale saved plan, resolve
-    (and record) creates an interrupted run left, then plan. Returns the plan to carry out and
-    the state to carry it out on."""
+    """Under the run's lock: read the state and the account, refuse a saved plan that is not
+    what planning now would make, resolve (and record) creates an interrupted run left, then
+    plan. Returns the plan to carry out and the state to carry it out on."""
     progress = settings.progress
     state = read_state(store)
     warm_up(desired, state, client)
     live = list_and_bind(state, client, settings, store.description)
-    if saved is not None:
+    if saved_file is not None:
+        saved, body = saved_file
         where = plan_path or Path("plan")
         if not saved.ok:  # saved anyway by `plan --out` for review; never carried out
             raise UserError(f"{where}: the saved plan has conflicts or errors and cannot be applied")
         check_fresh(saved, state, desired, live, where)
+        check_recomputed(saved, body, desired, state, client, live, where, progress)
     if state.pending():
         live = resolve_interrupted(state, store, client, live, progress)
-    if saved is not None:
-        return saved, state
+    if saved_file is not None:
+        return saved_file[0], state
     plan, _ = compute_plan(desired, state, client, options, progress, live=live)
     return plan, state
+
+
+def check_recomputed(saved: Plan, body: dict[str, Any], desired: Desired, state: State, client: TelegentClient,
+                     live: list[LiveSummary], where: Path, progress: Progress) -> None:
+    """Make the plan again from the configuration, state and account as they are now (with the
+    saved plan's options) and refuse the saved one if they differ in anything."""
+    options = saved_plans.options_from_dict(body.get("options"), where)
+    fresh, _ = compute_plan(desired, state, client, options, progress, live=live)
+    account = state.account.to_dict() if state.account else None
+    found = saved_plans.differences(saved_plans.comparable(saved, body.get("account")),
+                                    saved_plans.comparable(fresh, account))
+    if found:
+        raise UserError(
+            f"{where}: plan is stale: planning now gives a different plan than the one saved "
+            f"(saved -> now: {'; '.join(found)}). Nothing was changed. Run `telegent-iac plan` again."
+        )
 
 
 def warm_up(desired: Desired, state: State, client: TelegentClient) -> None:
@@ -249,38 +265,21 @@ def _pending_records(state: State) -> list[PendingCreate]:
 # --- saved plans ----------------------------------------------------------------------------------
 
 
-def write_plan_file(path: Path, plan: Plan, settings: Settings) -> None:
-    body = {
+def write_plan_file(path: Path, plan: Plan, settings: Settings, options: PlanOptions, state: State) -> None:
+    saved_plans.write_plan_file(path, {
         "kind": PLAN_FILE_KIND,
         "tool_version": __version__,
         "config": list(settings.config_paths),
         "var_files": list(settings.var_files),
         "sandbox": settings.sandbox,
+        "options": saved_plans.options_to_dict(options),
+        "account": state.account.to_dict() if state.account else None,
         "plan": plan.to_dict(),
-    }
-    text = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    body["checksum"] = hashlib.sha256(text.encode()).hexdigest()
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    })
 
 
 def read_plan_file(path: Path) -> tuple[Plan, dict[str, Any]]:
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path}: cannot read the saved plan: {exc}") from exc
-    if not isinstance(body, dict) or body.get("kind") != PLAN_FILE_KIND:
-        raise UserError(f"{path}: not a telegent-iac plan file")
-    checksum = body.pop("checksum", None)
-    text = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    if checksum != hashlib.sha256(text.encode()).hexdigest():
-        raise UserError(f"{path}: the plan file was modified after it was written (checksum mismatch)")
-    try:
-        plan = Plan.from_dict(body["plan"])
-    except (KeyError, TypeError) as exc:
-        raise UserError(f"{path}: malformed plan file ({exc})") from exc
-    return plan, body
+    return saved_plans.read_plan_file(path)
 
 
 def check_fresh(plan: Plan, state: State, desired: Desired, live: Sequence[LiveSummary], path: Path) -> None:
