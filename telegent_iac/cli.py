@@ -563,6 +563,34 @@ def show(plan_file: str, as_json: bool, fmt: str, no_color: bool) -> None:
     emit_plan(the_plan, "json" if as_json else fmt, use_color(no_color))
 
 
+@main.command("fmt")
+@hook_options
+@click.option("--check", is_flag=True,
+              help="Change nothing: list the files that are not in the canonical layout and exit 1 if any is.")
+@handle_errors
+def fmt_command(paths: tuple[str, ...], pre_commit: bool, check: bool) -> None:
+    """Rewrite config files into the canonical layout.
+
+    Fields in the spec's order (unknown keys after them), phone numbers and times
+    double-quoted; comments, blank lines, indentation and the order of workgroups are kept.
+    Running it twice changes nothing. Prints each file it changed (with --check: would
+    change). PATHS are YAML files or directories (default: telegent/).
+    """
+    from telegent_iac.config.fmt import format_files
+
+    result = format_files(config_paths_or_default(paths, pre_commit), write=not check)
+    for shown in result.changed:
+        click.echo(shown)
+    if result.problems:
+        count = len(result.problems)
+        raise UserError(f"{count} file{'s' if count != 1 else ''} could not be formatted",
+                        problems=sorted(result.problems))
+    if check and result.changed:
+        err(f"{len(result.changed)} file{'s' if len(result.changed) != 1 else ''} not in the canonical layout; "
+            f"run: telegent-iac fmt {' '.join(paths) or DEFAULT_CONFIG_DIR + '/'}")
+        sys.exit(EXIT_ERROR)
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the versions as JSON.")
 def version(as_json: bool) -> None:

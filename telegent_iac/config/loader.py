@@ -156,6 +156,12 @@ class _Run:
             self.add(position, f"{name}: {error.message}")
 
 
+def config_files(paths: Sequence[str | Path]) -> tuple[list[tuple[str, Path]], list[Problem]]:
+    """The (shown name, path) of every file `load` reads for PATHS, and the problems finding them."""
+    run = _Run()
+    return _expand(paths, run), run.problems
+
+
 def _expand(paths: Sequence[str | Path], run: _Run) -> list[tuple[str, Path]]:
     """Files to load: each file as given, each directory's *.yaml/*.yml (sorted, not recursive)."""
     files: list[tuple[str, Path]] = []

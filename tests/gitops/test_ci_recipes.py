@@ -201,10 +201,13 @@ def test_shell_in_recipes_parses() -> None:
 
 def test_pre_commit_hook() -> None:
     hooks = yaml.safe_load(PRE_COMMIT.read_text(encoding="utf-8"))
-    assert isinstance(hooks, list) and len(hooks) == 1
-    hook = hooks[0]
-    assert {"id", "name", "entry", "language"} <= set(hook)
-    argv = shlex.split(hook["entry"]) + list(hook.get("args", []))
-    assert check_argv(argv) == "validate"
-    assert hook["pass_filenames"] is False  # the args name the config paths
+    assert isinstance(hooks, list)
+    commands = {}
+    for hook in hooks:
+        assert {"id", "name", "entry", "language"} <= set(hook)
+        argv = shlex.split(hook["entry"]) + list(hook.get("args", []))
+        commands[hook["id"]] = check_argv(argv)
+        assert "--pre-commit" in argv  # a missing path names the args: to set
+        assert hook["pass_filenames"] is False  # the args name the config paths, not every YAML file
+    assert commands == {"telegent-iac-validate": "validate", "telegent-iac-fmt": "fmt"}
 
