@@ -131,8 +131,8 @@ def test_an_unchanged_plan_with_its_options_applies(sandbox: SandboxServer, tmp_
     assert run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", config).exit_code == 0
     text = config.read_text()
     text = text[: text.index("  billing:")] + text[text.index("  after-hours:"):]
-    config.write_text(text.replace("      - Type: Workgroup\n        ReferenceWorkgroupId: billing\n"
-                                   "        DigitOrder: 3\n", ""))
+    config.write_text(text.replace("      - Type: Workgroup\n        DigitOrder: 3\n"
+                                   "        ReferenceWorkgroupId: billing\n", ""))
     out = plan_out(env, tmp_path, config, "--allow-delete")
     assert "billing" in out.read_text()
     result = run(env, "apply", "--state", state_path(tmp_path), out)
