@@ -150,6 +150,15 @@ class SandboxServer:
         self._thread.start()
         return self
 
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no request is being served (say, the ones a killed client left behind);
+        False if that did not happen within timeout seconds."""
+        httpd = self._httpd
+        if httpd is None:
+            return True
+        with httpd.state:
+            return httpd.state.wait_for(lambda: httpd.busy == 0, timeout=timeout)
+
     def stop(self) -> None:
         httpd, self._httpd = self._httpd, None
         if httpd is None:

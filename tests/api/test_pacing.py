@@ -122,7 +122,7 @@ def test_release_without_acquire_is_a_bug() -> None:
 
 def test_threads_share_the_limit_in_real_time() -> None:
     """8 threads, limit 5 per 0.25 s window: no window ever holds more than 5 sends
-    measured from send to completion, and the work still finishes promptly."""
+    measured from send to completion (how long the waits are is tested on a fake clock)."""
     window = 0.25
     limiter = RateLimiter(5, window, margin=0.01)
     spans: list[tuple[float, float]] = []
@@ -138,20 +138,16 @@ def test_threads_share_the_limit_in_real_time() -> None:
                 spans.append((sent, done))
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
-    started = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.monotonic() - started
     assert len(spans) == 24
     # Worst case for a server: each request received as late as its completion. For every
     # send time s, requests completed in (s - window, s] plus this one must be <= 5.
     for sent, _ in spans:
         overlapping = [1 for s2, d2 in spans if s2 <= sent and d2 > sent - window]
         assert len(overlapping) <= 5
-    # 24 requests at 5 per window need 4 more windows after the first burst.
-    assert elapsed < 5 * (window + 0.1) + 1.0
 
 
 # --- burst, then even spacing ------------------------------------------------------------------

@@ -4,7 +4,6 @@ fits in one GitHub comment."""
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import yaml
@@ -90,9 +89,7 @@ def test_huge_plan_stays_under_the_github_limit_with_a_note() -> None:
     plan = _plan("x" * 300 + HOSTILE, 5000)
     plan.kept += [f"old-{i} (WID-{i})" for i in range(3000)]
     plan.drift += [Drift(f"wg-{i}", "AnnouncementText", "a" * 400, "b" * 400) for i in range(3000)]
-    started = time.perf_counter()
     md = render_markdown(plan)
-    elapsed = time.perf_counter() - started
     assert len(md) < GITHUB_COMMENT_LIMIT
     assert len(md) > GITHUB_COMMENT_LIMIT * 0.8  # the room is used, not thrown away
     assert_safe(md)
@@ -100,7 +97,6 @@ def test_huge_plan_stays_under_the_github_limit_with_a_note() -> None:
     assert re.search(r"\d+ list entries and \d+ details not shown", md)
     assert "| &#43; create | 5000 |" in md or "| + create | 5000 |" in md  # totals are never cut
     assert "and 4990 more" in md
-    assert elapsed < 5
 
 
 def test_one_giant_value_is_cut_not_the_whole_comment() -> None:

@@ -12,15 +12,18 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
+from telegent_iac import spec
 from telegent_iac.api.client import TelegentClient
 from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxOptions, SandboxServer
 from telegent_iac.state.model import State
@@ -126,7 +129,7 @@ class Proc:
     def stdout(self) -> str:
         return self.out.read_text(encoding="utf-8", errors="replace")
 
-    def wait_for_stderr(self, text: str, count: int = 1, timeout: float = 30.0) -> None:
+    def wait_for_stderr(self, text: str, count: int = 1, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while self.stderr().count(text) < count:
             if self.popen.poll() is not None or time.monotonic() > deadline:
@@ -170,8 +173,70 @@ def start_sandbox() -> Iterator[Any]:
 
 def settle(server: SandboxServer, seconds: float) -> None:
     """Let requests a killed client left on the server finish (the server commits a create
-    whose client died; a real pipeline's next run starts long after that)."""
+    whose client died; a real pipeline's next run starts long after that): at least `seconds`
+    (a request still in the socket buffer has not reached the server yet), then until the
+    server is idle, however long a loaded machine makes that."""
     time.sleep(seconds)
+    assert server.wait_idle(timeout=120.0), "the sandbox still serves requests after 120 s"
+
+
+class CreateGate:
+    """Holds workgroup creates inside the in-process sandbox until `release()`, after letting
+    the first `pass_first` through, and counts them: the tests wait on these events instead of
+    guessing how long a loaded machine takes. A test-only wrapper around the real handler."""
+
+    def __init__(self, server: SandboxServer, pass_first: int = 0) -> None:
+        self.arrived = 0
+        self.completed = 0
+        self._pass_first = pass_first
+        self._changed = threading.Condition()
+        self._open = threading.Event()
+        app = server._app  # noqa: SLF001 - the in-process sandbox's request pipeline
+        assert app is not None, "start the sandbox first"
+        handle = app.handle
+
+        def gated(request: Any) -> Any:
+            if not (request.method == "POST" and urlsplit(request.target).path == spec.WORKGROUPS):
+                return handle(request)
+            with self._changed:
+                self.arrived += 1
+                held = self.arrived > self._pass_first
+                self._changed.notify_all()
+            if held:
+                self._open.wait(timeout=300.0)
+            try:
+                return handle(request)
+            finally:
+                with self._changed:
+                    self.completed += 1
+                    self._changed.notify_all()
+
+        app.handle = gated  # type: ignore[method-assign]
+
+    def release(self) -> None:
+        self._open.set()
+
+    def wait(self, what: str, predicate: Callable[[CreateGate], bool], timeout: float = 120.0) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: predicate(self), timeout=timeout):
+                raise AssertionError(f"never saw {what} (creates arrived {self.arrived}, completed {self.completed})")
+
+
+@pytest.fixture
+def create_gate(start_sandbox: Any) -> Iterator[Callable[..., CreateGate]]:
+    """`create_gate(server, pass_first=0)` -> a CreateGate; every gate is released at teardown,
+    so no sandbox thread stays parked (set up after start_sandbox, so released before the
+    sandboxes stop)."""
+    gates: list[CreateGate] = []
+
+    def make(server: SandboxServer, pass_first: int = 0) -> CreateGate:
+        gate = CreateGate(server, pass_first)
+        gates.append(gate)
+        return gate
+
+    yield make
+    for gate in gates:
+        gate.release()
 
 
 def live_names(server: SandboxServer, key: str = DEMO_ACCOUNT_KEY, secret: str = DEMO_ACCOUNT_SECRET) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""A run killed while its creates are still on their way to a slow server, re-run at once.
+"""A run killed while its creates are still on their way to the server, re-run at once.
 
 The server commits those creates after the killed client is gone. The next run must not take
 "not in the list yet" for "never happened": it waits out the request timeout from when each
@@ -12,33 +12,45 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .conftest import Cli, cli_env, read_state, verify, workgroup_names, write_config
+from telegent_iac import spec
 
-LATENCY_MS = 3000  # under TELEGENT_HTTP_TIMEOUT (4 s, see conftest)
+from .conftest import Cli, cli_env, verify, workgroup_names, write_config
+
+CREATES = 6
+# The re-run's request timeout: how long it waits for a create the killed run may still have
+# in flight, so also how long the server may hold those creates before committing them.
+RERUN_TIMEOUT = "8"
 
 
-def test_rerun_right_after_a_kill_waits_for_creates_still_in_flight(start_sandbox: Any, tmp_path: Path) -> None:
-    server = start_sandbox(latency_ms=LATENCY_MS)
-    declared = workgroup_names(6)
+def test_rerun_right_after_a_kill_waits_for_creates_still_in_flight(start_sandbox: Any, create_gate: Any,
+                                                                      tmp_path: Path) -> None:
+    server = start_sandbox()
+    gate = create_gate(server)  # the killed run's creates reach the server and are held there
+    declared = workgroup_names(CREATES)
     config = write_config(tmp_path / "workgroups.yaml", declared)
     state = tmp_path / "state.json"
     cli = Cli(cli_env(server), tmp_path)
-    args = ("apply", "--auto-approve", "--parallelism", "6", "--state", str(state), str(config))
-    proc = cli.start(*args, log_dir=tmp_path, name="killed")
-    deadline = time.monotonic() + 20
-    while not (state.exists() and len(read_state(state).pending()) == 6):  # all six POSTs on their way
-        assert time.monotonic() < deadline and proc.popen.poll() is None, proc.stderr()
-        time.sleep(0.01)
-    proc.popen.send_signal(signal.SIGKILL)
-    proc.popen.wait()
-    # New requests are fast again; the six creates already received keep their 3 s delay, so
-    # the next run lists the account long before the server commits them.
-    server.control.set_faults(latency_ms=0)
+    args = ("apply", "--auto-approve", "--parallelism", str(CREATES), "--state", str(state), str(config))
+    killed = Cli({**cli.env, "TELEGENT_HTTP_TIMEOUT": "120"}, tmp_path).start(*args, log_dir=tmp_path, name="killed")
+    gate.wait("every create on its way", lambda g: g.arrived == CREATES)
+    killed.popen.send_signal(signal.SIGKILL)
+    killed.popen.wait(timeout=120)
 
-    again = cli.run(*args)
-    assert again.returncode == 0, again.stderr
-    time.sleep(LATENCY_MS / 1000)  # every create the killed run sent has landed by now
+    server.control.clear_requests()
+    again = Cli({**cli.env, "TELEGENT_HTTP_TIMEOUT": RERUN_TIMEOUT}, tmp_path).start(*args, log_dir=tmp_path,
+                                                                                    name="again")
+    # Only once the re-run has listed the account (and not found them) does the server commit
+    # the held creates: the re-run must still find them, by waiting and listing again.
+    deadline = time.monotonic() + 120
+    while not any(r["method"] == "GET" and r["path"] == spec.ACCOUNT_WORKGROUPS for r in server.control.requests()):
+        assert time.monotonic() < deadline and again.popen.poll() is None, again.stderr()
+        time.sleep(0.01)
+    gate.release()
+    gate.wait("the held creates committed", lambda g: g.completed == CREATES)
+    again.popen.wait(timeout=120)
+    assert again.popen.returncode == 0, again.stderr()
+    assert "may still be in flight" in again.stderr()
+    assert gate.arrived == CREATES, f"the re-run created {gate.arrived - CREATES} workgroups again"
     verdict = verify(server, state, declared)
     assert verdict.ok, "\n".join(verdict.problems)
     assert verdict.duplicates == 0 and verdict.lost == 0
-    assert "may still be in flight" in again.stderr

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import httpx
 import pytest
 from sandbox_client import Api
 
 from telegent_iac.sandbox import SandboxServer
+from telegent_iac.sandbox import app as sandbox_app
 from telegent_iac.sandbox.testing import SandboxFactory, http_client
 
 HTTP = http_client()
 
 
-def test_latency_applies_and_parallel_clients_overlap(sandbox_factory: SandboxFactory) -> None:
+def test_latency_applies_and_parallel_clients_overlap(sandbox_factory: SandboxFactory,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     server = sandbox_factory(rate_limit=0)
     clients = [Api(server) for _ in range(6)]
     for client in clients:
@@ -23,28 +26,39 @@ def test_latency_applies_and_parallel_clients_overlap(sandbox_factory: SandboxFa
     server.control.set_faults(latency_ms=300)
     start = time.perf_counter()
     assert clients[0].get("/v1.0/account/workgroups").status_code == 200
-    assert time.perf_counter() - start >= 0.3
+    assert time.perf_counter() - start >= 0.3  # at least the latency: load only adds to it
+    # Overlap: all six requests must be inside their latency wait at once. Were the wait
+    # serialised (a lock held while sleeping), the barrier would never fill and break.
+    barrier = threading.Barrier(6, timeout=60)
+    real_sleep = time.sleep
+
+    def sleep_together(seconds: float) -> None:
+        barrier.wait()
+        real_sleep(seconds)
+
+    monkeypatch.setattr(sandbox_app, "time", SimpleNamespace(sleep=sleep_together))
     results: list[int] = []
     threads = [threading.Thread(target=lambda c=c: results.append(c.get("/v1.0/account/workgroups").status_code))
                for c in clients]
-    start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - start
     assert results == [200] * 6
-    assert 0.3 <= elapsed < 1.2  # serialised, six requests would take 1.8 s
+    assert not barrier.broken
 
 
 def test_jitter_stays_in_range(sandbox_factory: SandboxFactory) -> None:
     server = sandbox_factory(rate_limit=0, latency_ms=50, latency_jitter_ms=100, seed=1)
+    faults = server._app.faults  # noqa: SLF001 - the delays the server draws, not how long a busy machine took
+    delays = [faults.delay_seconds() for _ in range(200)]
+    assert all(0.05 <= d <= 0.15 for d in delays)
+    assert max(delays) - min(delays) > 0.05  # the jitter is really drawn, not a constant
     api = Api(server)
     api.token("/v1.0/account/workgroups")
-    for _ in range(5):
-        start = time.perf_counter()
-        api.get("/v1.0/account/workgroups")
-        assert 0.05 <= time.perf_counter() - start < 0.5
+    start = time.perf_counter()
+    api.get("/v1.0/account/workgroups")
+    assert time.perf_counter() - start >= 0.05  # at least the latency: load only adds to it
 
 
 def test_errors_have_no_side_effect(sandbox_factory: SandboxFactory) -> None:

@@ -131,18 +131,17 @@ def test_release_leaves_a_lock_that_is_no_longer_ours(tmp_path: Path) -> None:
     assert json.loads(store.lock_path.read_text())["id"] == "someone-else"
 
 
-def _try_stale_takeover(path: str, barrier: Any, results: Any) -> None:
+def _try_stale_takeover(path: str, barrier: Any, decided: Any, results: Any) -> None:
     store = FileStateStore(Path(path))
     barrier.wait()
     try:
         with store.lock("apply", timeout=0) as info:
             results.put(("held", info.id))
-            import time
-
-            time.sleep(0.5)  # hold long enough that every other contender has decided
+            decided.wait(timeout=120)  # hold until every other contender has decided
     except LockError as exc:
         holder = exc.holder
         results.put(("refused", holder.id if isinstance(holder, LockInfo) else ""))
+        decided.wait(timeout=120)
 
 
 @pytest.mark.parametrize("attempt", range(3))
@@ -150,14 +149,15 @@ def test_two_processes_seeing_one_stale_lock_never_both_take_it(tmp_path: Path, 
     store = FileStateStore(tmp_path / "s.json")
     write_lock(store, dead_pid())
     ctx = multiprocessing.get_context("fork")
-    barrier = ctx.Barrier(4)
+    barrier, decided = ctx.Barrier(4), ctx.Barrier(4)
     results: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
-    procs = [ctx.Process(target=_try_stale_takeover, args=(str(store.path), barrier, results)) for _ in range(4)]
+    procs = [ctx.Process(target=_try_stale_takeover, args=(str(store.path), barrier, decided, results))
+             for _ in range(4)]
     for p in procs:
         p.start()
+    outcomes = [results.get(timeout=120) for _ in procs]
     for p in procs:
-        p.join(30)
-    outcomes = [results.get(timeout=5) for _ in procs]
+        p.join(120)
     held = [lock_id for what, lock_id in outcomes if what == "held"]
     assert len(held) == 1, outcomes
     assert all(lock_id == held[0] for what, lock_id in outcomes if what == "refused"), outcomes
