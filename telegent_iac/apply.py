@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from telegent_iac import spec
@@ -31,8 +32,10 @@ from telegent_iac.plan.model import CREATE, DELETE, IMPORT, NOOP, UPDATE, Member
 from telegent_iac.plan.pending import (
     ADOPTED,
     AMBIGUOUS,
+    IN_FLIGHT,
     Resolution,
     adopt_workgroup,
+    age_seconds,
     resolve_member,
     resolve_workgroup,
 )
@@ -48,6 +51,8 @@ MAX_CREATE_ATTEMPTS = 4
 
 class Client(Protocol):
     """The part of api.client.TelegentClient that apply uses."""
+
+    timeout: float  # seconds a request may take: how long a lost one may still be in flight
 
     def list_workgroups(self) -> Any: ...
     def get_workgroup(self, workgroup_id: str) -> dict[str, Any]: ...
@@ -371,10 +376,18 @@ class Applier:
         self.writer.commit(lambda s: adopt_workgroup(s.workgroups[address], new_id), address)
 
     def _recheck_create(self, address: str) -> str | None:
-        """After an ambiguous create: adopt the workgroup if it exists, else clear the intent."""
-        with self._live_lock:
-            live = self.client.list_workgroups()
-        resolution = self.writer.commit(lambda s: resolve_workgroup(s, address, live), address)
+        """After an ambiguous create: adopt the workgroup if it exists, else clear the intent.
+        One not listed yet may still be in flight (the connection broke before the server
+        finished): it gets the request timeout from when it was sent before it counts as not
+        done, or trying again could make a duplicate."""
+        while True:
+            with self._live_lock:
+                live = self.client.list_workgroups()
+            resolution = self.writer.commit(
+                partial(resolve_workgroup, address=address, live=live, min_age=self.client.timeout), address)
+            if resolution.outcome != IN_FLIGHT:
+                break
+            self._wait_in_flight(address, self.state.workgroups[address].pending_create)
         if resolution.outcome == ADOPTED:
             self._note(address, resolution.describe())
             return str(resolution.resource_id)
@@ -530,8 +543,19 @@ class Applier:
         return None
 
     def _recheck_member(self, address: str, key: str, workgroup_id: str) -> Resolution:
-        detail = self.client.get_workgroup(workgroup_id)
-        return self.writer.commit(lambda s: resolve_member(s, address, key, detail), address)
+        """As _recheck_create, for a member."""
+        while True:
+            detail = self.client.get_workgroup(workgroup_id)
+            resolution = self.writer.commit(
+                partial(resolve_member, address=address, key=key, detail=detail, min_age=self.client.timeout), address)
+            if resolution.outcome != IN_FLIGHT:
+                return resolution
+            self._wait_in_flight(address, self.state.workgroups[address].members[key].pending_create)
+
+    def _wait_in_flight(self, address: str, pending: PendingCreate | None) -> None:
+        wait = max(0.5, self.client.timeout - (age_seconds(pending) if pending else 0.0))
+        self._note(address, f"the create may still be in flight; checking again in {wait:.0f}s")
+        time.sleep(wait)
 
     def _note(self, address: str, message: str) -> None:
         self.on_event(Event("note", "note", address, message=message))

@@ -52,6 +52,22 @@ def test_next_request_waits_for_oldest_completion_plus_window_and_margin() -> No
     limiter.release()
 
 
+def test_a_completed_request_counts_for_the_window_plus_the_margin() -> None:
+    clock = FakeClock()
+    limiter = make(3, clock)
+    completions = []
+    for _ in range(3):
+        limiter.acquire()
+        clock.now += 2.0
+        limiter.release()
+        completions.append(clock.now)
+    clock.now = completions[0] + 60.1  # past the window, not past the margin
+    limiter.acquire()
+    assert clock.sleeps, "a request started inside the safety margin"
+    assert clock.now == pytest.approx(completions[0] + 60.25)
+    limiter.release()
+
+
 def test_in_flight_requests_count_against_the_limit() -> None:
     clock = FakeClock()
     limiter = make(2, clock)

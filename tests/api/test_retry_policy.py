@@ -306,3 +306,39 @@ def test_from_env() -> None:
     with pytest.raises(ConfigError, match="plain http"):
         TelegentClient.from_env({"TELEGENT_ACCOUNT_KEY": "k", "TELEGENT_ACCOUNT_SECRET": "s",
                                  "TELEGENT_API_URL": "http://example.org"})
+
+
+def _update(c: TelegentClient) -> None:
+    c.update_workgroup("WID-1", {"Name": "B"})
+
+
+def _delete(c: TelegentClient) -> None:
+    c.delete_workgroup("WID-1")
+
+
+@pytest.mark.parametrize("call", [_update, _delete], ids=["update", "delete"])
+def test_exhausted_5xx_retries_of_a_change_are_ambiguous(call: Callable[[TelegentClient], None]) -> None:
+    script = Script(seq(httpx.Response(503)))
+    c, _ = client(script, max_retries=2)
+    with pytest.raises(ApiError) as info:
+        call(c)
+    assert len(script.api_calls) == 3
+    assert info.value.ambiguous  # a 5xx may come after the change took effect
+
+
+@pytest.mark.parametrize("call", [_update, _delete], ids=["update", "delete"])
+def test_a_change_whose_request_was_sent_and_then_lost_is_ambiguous(call: Callable[[TelegentClient], None]) -> None:
+    script = Script(seq(httpx.ReadTimeout("t")))
+    c, _ = client(script, max_retries=2)
+    with pytest.raises(ApiError) as info:
+        call(c)
+    assert len(script.api_calls) == 3
+    assert info.value.ambiguous  # the server may have applied it before the answer was lost
+
+
+def test_a_change_that_was_never_sent_is_not_ambiguous() -> None:
+    script = Script(seq(httpx.ConnectError("refused")))
+    c, _ = client(script, max_retries=2)
+    with pytest.raises(ApiError) as info:
+        _update(c)
+    assert not info.value.ambiguous

@@ -41,7 +41,15 @@ def test_first_apply_creates_exactly_the_declared_workgroups(sandbox: SandboxSer
                        headers={"Authorization": f"Bearer {token}"}).json()
     assert detail["OffHoursId"] == saved["workgroups"]["after-hours"]["id"]
     assert detail["Activities"][0]["ReferenceWorkgroupId"] == saved["workgroups"]["sales"]["id"]
-    assert Path(str(state) + ".backup").exists() or saved["serial"] >= 1
+    # There was no state before this run, so there is nothing to back up; the next run that
+    # writes keeps this one as the backup.
+    assert not Path(str(state) + ".backup").exists()
+    changed = config.read_text(encoding="utf-8").replace("Sales", "Sales team", 1)
+    config.write_text(changed, encoding="utf-8")
+    assert run(["apply", "--auto-approve", "--state", str(state), str(config)], env).exit_code == 0
+    backup = read_state(Path(str(state) + ".backup"))
+    assert (backup["lineage"], backup["serial"]) == (saved["lineage"], saved["serial"])
+    assert backup["workgroups"]["sales"]["fields"]["Name"] == "Sales"
 
 
 def test_noop_plan_exits_0_with_exactly_two_requests(sandbox: SandboxServer, config: Path, tmp_path: Path) -> None:

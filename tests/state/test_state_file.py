@@ -175,3 +175,49 @@ def test_open_store_chooses_by_location(tmp_path: Path) -> None:
     assert split_workspace("postgres://h/db") == ("postgres://h/db", "default")
     with pytest.raises(StateError, match="workspace"):
         open_store("postgresql://h/db?workspace=")
+
+
+def test_a_write_is_durable_file_fsync_then_rename_then_directory_fsync(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash at any moment leaves the old or the new state: the new bytes are on disk
+    before the rename makes them the state, and the rename is on disk before write returns."""
+    import os
+
+    store = FileStateStore(tmp_path / "s.json")
+    store.write(sample_state())  # a state to replace, so a backup is made too
+    calls: list[tuple[str, Path | None]] = []
+    opened: dict[int, Path] = {}
+    real_open, real_fsync, real_replace, real_rename = os.open, os.fsync, os.replace, os.rename
+
+    def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        fd = real_open(path, flags, *args, **kwargs)
+        opened[fd] = Path(path)
+        return fd
+
+    def fsync(fd: int) -> None:
+        calls.append(("fsync", opened.get(fd)))
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
+        calls.append((f"rename to {Path(dst).name}", Path(src)))
+        real_replace(src, dst, *args, **kwargs)
+
+    def rename(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
+        calls.append((f"rename to {Path(dst).name}", Path(src)))
+        real_rename(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "rename", rename)
+    state = store.read()
+    state.serial  # noqa: B018 - read, as a run does before writing
+    store.write(state)
+
+    renames = [i for i, (what, _) in enumerate(calls) if what == f"rename to {store.path.name}"]
+    assert len(renames) == 1, calls
+    rename_at, temp = renames[0], calls[renames[0]][1]
+    assert temp is not None and temp != store.path
+    assert ("fsync", temp) in calls[:rename_at], f"the new state was not fsynced before the rename: {calls}"
+    assert ("fsync", tmp_path) in calls[rename_at + 1:], f"the directory was not fsynced after the rename: {calls}"
+    assert json.loads(store.path.read_text())["serial"] == state.serial

@@ -1,0 +1,75 @@
+"""Resolving pending creates against the live account (pure functions, no server)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegent_iac.model import LiveSummary
+from telegent_iac.plan.pending import ADOPTED, IN_FLIGHT, NOT_CREATED, resolve_member, resolve_workgroup
+from telegent_iac.state.model import MemberState, PendingCreate, State, WorkgroupState, utc_now
+
+MINUTE = 60.0
+
+
+def pending_state(name: str = "Sales", kind: str = "simultaneous", started_at: str | None = None) -> State:
+    state = State.new()
+    state.workgroups["sales"] = WorkgroupState(
+        pending_create=PendingCreate(name, kind, started_at or utc_now(), {"Name": name, "Type": kind}))
+    return state
+
+
+def test_a_live_match_is_adopted() -> None:
+    state = pending_state()
+    r = resolve_workgroup(state, "sales", [LiveSummary("WID-9", "Sales", "simultaneous", True)])
+    assert (r.outcome, r.resource_id) == (ADOPTED, "WID-9")
+    assert state.workgroups["sales"].id == "WID-9" and state.workgroups["sales"].pending_create is None
+
+
+def test_an_id_the_state_manages_at_another_address_is_never_adopted() -> None:
+    state = pending_state()
+    state.workgroups["other"] = WorkgroupState(id="WID-1", fields={"Name": "Sales", "Type": "simultaneous"})
+    r = resolve_workgroup(state, "sales", [LiveSummary("WID-1", "Sales", "simultaneous", True)])
+    assert r.outcome == NOT_CREATED
+    assert state.workgroups["sales"].id is None and state.workgroups["other"].id == "WID-1"
+
+
+def test_a_workgroup_of_another_type_with_the_same_name_is_not_the_pending_create() -> None:
+    state = pending_state(kind="simultaneous")
+    r = resolve_workgroup(state, "sales", [LiveSummary("WID-2", "Sales", "IVR", True)])
+    assert r.outcome == NOT_CREATED
+    assert state.workgroups["sales"].id is None
+
+
+def test_a_young_workgroup_create_with_no_match_may_still_be_in_flight() -> None:
+    state = pending_state()
+    assert resolve_workgroup(state, "sales", [], min_age=MINUTE).outcome == IN_FLIGHT
+    assert state.workgroups["sales"].pending_create is not None  # kept for the next look
+
+
+def test_an_unreadable_started_at_counts_as_old_not_fresh() -> None:
+    state = pending_state(started_at="yesterday-ish")
+    assert resolve_workgroup(state, "sales", [], min_age=MINUTE).outcome == NOT_CREATED
+    assert state.workgroups["sales"].pending_create is None
+
+
+def member_state(started_at: str | None = None) -> State:
+    state = State.new()
+    fields = {"Type": "User", "PhoneNumber": "+14155550123"}
+    state.workgroups["sales"] = WorkgroupState(id="WID-1", fields={"Name": "Sales", "Type": "simultaneous"}, members={
+        "phone": MemberState(pending_create=PendingCreate("phone", "User", started_at or utc_now(), fields))})
+    return state
+
+
+NO_ACTIVITIES: dict[str, Any] = {"WorkgroupId": "WID-1", "Name": "Sales", "Activities": []}
+
+
+def test_a_young_member_create_with_no_match_may_still_be_in_flight() -> None:
+    state = member_state()
+    assert resolve_member(state, "sales", "phone", NO_ACTIVITIES, min_age=MINUTE).outcome == IN_FLIGHT
+    assert state.workgroups["sales"].members["phone"].pending_create is not None
+
+
+def test_an_old_member_create_with_no_match_did_not_happen() -> None:
+    state = member_state(started_at="2001-01-01T00:00:00.000000Z")
+    assert resolve_member(state, "sales", "phone", NO_ACTIVITIES, min_age=MINUTE).outcome == NOT_CREATED
+    assert "phone" not in state.workgroups["sales"].members

@@ -1,0 +1,63 @@
+"""The planner's safety rules at their edges (pure functions, no server)."""
+
+from __future__ import annotations
+
+from telegent_iac.model import Desired, LiveSummary, Workgroup, canonical_workgroup
+from telegent_iac.plan.model import DELETE, NOOP
+from telegent_iac.plan.planner import THRESHOLD_MIN_MANAGED, PlanOptions, make_plan
+from telegent_iac.state.model import State, WorkgroupState
+
+
+def account(n: int) -> tuple[Desired, State, list[LiveSummary]]:
+    """n workgroups declared, applied and live."""
+    state = State.new()
+    workgroups, live = {}, []
+    for i in range(n):
+        address, fields = f"wg-{i}", canonical_workgroup({"Name": f"Group {i}", "Type": "simultaneous"})
+        workgroups[address] = Workgroup(address, fields, ())
+        state.workgroups[address] = WorkgroupState(id=f"WID-{i}", fields=dict(fields))
+        live.append(LiveSummary(f"WID-{i}", f"Group {i}", "simultaneous", True))
+    return Desired(workgroups), state, live
+
+
+def without(desired: Desired, n: int) -> Desired:
+    """`desired` with its first n workgroups removed from the files."""
+    return Desired({a: wg for i, (a, wg) in enumerate(desired.workgroups.items()) if i >= n})
+
+
+def test_deleting_exactly_the_threshold_share_is_allowed() -> None:
+    desired, state, live = account(10)
+    plan = make_plan(without(desired, 3), state, live, PlanOptions(allow_delete=True, destroy_threshold=30.0))
+    assert plan.ok, plan.errors  # 3 of 10 is 30%: at the threshold, not over it
+    assert sum(1 for c in plan.changes if c.actions == [DELETE]) == 3
+
+
+def test_deleting_more_than_the_threshold_share_is_refused() -> None:
+    desired, state, live = account(10)
+    plan = make_plan(without(desired, 4), state, live, PlanOptions(allow_delete=True, destroy_threshold=30.0))
+    assert not plan.ok
+    assert "4 of 10" in plan.errors[0] and "30% threshold" in plan.errors[0]
+
+
+def test_the_threshold_starts_to_apply_at_its_minimum_account_size() -> None:
+    small, state, live = account(THRESHOLD_MIN_MANAGED - 1)
+    assert make_plan(without(small, 5), state, live, PlanOptions(allow_delete=True)).ok
+    big, state, live = account(THRESHOLD_MIN_MANAGED)
+    assert not make_plan(without(big, 5), state, live, PlanOptions(allow_delete=True)).ok
+
+
+def test_fields_the_server_fills_in_are_not_drift() -> None:
+    desired, state, live = account(1)
+    # A full refresh reads fields nobody declared or set: the server's own defaults.
+    detail = {"WorkgroupId": "WID-0", "Name": "Group 0", "Type": "simultaneous", "TimeZone": "America/New_York",
+              "RecordCalls": False, "CallerIdName": "ACME"}
+    plan = make_plan(desired, state, live, PlanOptions(refresh="full"), details={"WID-0": detail})
+    assert plan.drift == []
+    assert [c.actions for c in plan.changes] == [[NOOP]]
+
+
+def test_a_declared_field_changed_on_the_server_is_drift() -> None:
+    desired, state, live = account(1)
+    detail = {"WorkgroupId": "WID-0", "Name": "Group 0", "Type": "round-robin"}
+    plan = make_plan(desired, state, live, PlanOptions(refresh="full"), details={"WID-0": detail})
+    assert [(d.address, d.field) for d in plan.drift] == [("wg-0", "Type")]
