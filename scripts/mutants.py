@@ -1,0 +1,123 @@
+"""Mutation testing over a committed list of mutants (scripts/mutants.yaml).
+
+Each mutant is one small bug: in `file`, the exact source text `find` (it must occur exactly
+once) is replaced by `replace`. For each, a scratch copy of the tree gets the bug, the tests
+named for it (or for its file) run with -x, and the mutant is:
+  killed          a test failed (or the run timed out): the suite noticed the bug
+  survived        every test passed: no test pins that behaviour down
+  not applicable  `find` is no longer in the file exactly once (the code moved on: update the list)
+
+    python scripts/mutants.py                 # every mutant
+    python scripts/mutants.py -k pending      # those whose file or description contains "pending"
+    python scripts/mutants.py --list          # list them, run nothing
+
+Exit status: 0 when no mutant survived and every one applied, else 1. CPU heavy: one pytest
+run per mutant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+LIST = REPO / "scripts" / "mutants.yaml"
+COPIED = ("telegent_iac", "tests", "pyproject.toml", "schema", "examples", "bench", "docs", "README.md")
+
+
+@dataclass
+class Mutant:
+    file: str
+    find: str
+    replace: str
+    why: str
+    tests: list[str]
+
+
+def load(path: Path) -> list[Mutant]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    default_tests: dict[str, list[str]] = data["tests"]
+    out = []
+    for m in data["mutants"]:
+        tests = m.get("tests") or default_tests[m["file"]]
+        out.append(Mutant(m["file"], m["find"], m["replace"], m["why"], list(tests)))
+    return out
+
+
+def run_one(mutant: Mutant, tree: Path, timeout: float) -> tuple[str, str]:
+    target = tree / mutant.file
+    original = target.read_text(encoding="utf-8")
+    if original.count(mutant.find) != 1:
+        return "not applicable", f"`find` occurs {original.count(mutant.find)} times"
+    target.write_text(original.replace(mutant.find, mutant.replace), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not slow",
+               "-o", "addopts=", *mutant.tests]
+    try:
+        result = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout,
+                                check=False)
+    except subprocess.TimeoutExpired:
+        return "killed", "timed out"
+    finally:
+        target.write_text(original, encoding="utf-8")
+    if result.returncode == 0:
+        return "survived", ""
+    if result.returncode == 1:
+        failed = [line for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+        return "killed", failed[0] if failed else "a test failed"
+    return "error", f"pytest exit {result.returncode}: {(result.stdout + result.stderr)[-500:]}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-k", dest="only", help="only mutants whose file or description contains this")
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per mutant (default 900)")
+    args = parser.parse_args()
+    mutants = load(LIST)
+    if args.only:
+        mutants = [m for m in mutants if args.only in m.file or args.only in m.why]
+    if args.list:
+        for i, m in enumerate(mutants, 1):
+            print(f"{i:3d} {m.file}: {m.why}")
+        return 0
+    counts: dict[str, int] = {}
+    survivors: list[tuple[Mutant, str]] = []
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="telegent-mutants-") as scratch:
+        tree = Path(scratch)
+        for name in COPIED:
+            source = REPO / name
+            if source.is_dir():
+                shutil.copytree(source, tree / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            elif source.exists():
+                shutil.copy2(source, tree / name)
+        for i, mutant in enumerate(mutants, 1):
+            outcome, detail = run_one(mutant, tree, args.timeout)
+            counts[outcome] = counts.get(outcome, 0) + 1
+            print(f"[{i}/{len(mutants)}] {outcome:14} {mutant.file}: {mutant.why}" + (f"  ({detail})" if detail and
+                  outcome != "killed" else ""), flush=True)
+            if outcome != "killed":
+                survivors.append((mutant, outcome))
+    applied = counts.get("killed", 0) + counts.get("survived", 0)
+    score = 100.0 * counts.get("killed", 0) / applied if applied else 0.0
+    print(f"\n{counts.get('killed', 0)} killed, {counts.get('survived', 0)} survived, "
+          f"{counts.get('not applicable', 0)} not applicable, {counts.get('error', 0)} errors: "
+          f"{score:.1f}% of the applied mutants killed ({time.monotonic() - started:.0f} s)")
+    for mutant, outcome in survivors:
+        print(f"  {outcome}: {mutant.file}: {mutant.why}")
+    return 0 if not survivors else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
