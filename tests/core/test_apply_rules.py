@@ -40,9 +40,9 @@ def client(sandbox: SandboxServer) -> Iterator[TelegentClient]:
 
 
 def apply(want: Desired, client: TelegentClient, store: FileStateStore, parallelism: int = 1,
-          options: PlanOptions = PlanOptions(), events: list[Event] | None = None) -> tuple[ApplyResult, State]:
+          events: list[Event] | None = None) -> tuple[ApplyResult, State]:
     state = store.read() or State.new()
-    plan = make_plan(want, state, client.list_workgroups(), options)
+    plan = make_plan(want, state, client.list_workgroups())
     assert plan.ok, plan.errors
     result = Applier(plan, state, store, client, parallelism=parallelism,
                      on_event=(events.append if events is not None else None)).run()

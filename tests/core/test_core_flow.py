@@ -139,6 +139,7 @@ def test_lost_create_response_leaves_no_duplicate(sandbox: SandboxServer, config
 def test_server_limit_lower_than_configured_still_completes(sandbox_factory: SandboxFactory, config: Path,
                                                             tmp_path: Path) -> None:
     server = sandbox_factory(db=":memory:", rate_limit=6)
+    server.control.set_config(rate_window=5.0)  # 6 per 5 s: the same pushback, a shorter wait
     env = env_for(server, rate_limit=1000)  # the client believes it may go much faster
     result = run(["apply", "--auto-approve", "--state", str(tmp_path / "s.json"), str(config)], env)
     assert result.exit_code == 0, result.output
