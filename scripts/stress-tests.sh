@@ -38,7 +38,7 @@ echo "stress-tests: two CPU hogs running (pids ${hogs[*]}); $runs runs of the te
 for i in $(seq 1 "$runs"); do
     started=$(date +%s)
     # The README's test command, as .ci/run runs it.
-    if python3 -m pytest -m "not slow" -q -p no:cacheprovider "$@"; then
+    if python3 -m pytest -m "not slow" -n 4 -q -p no:cacheprovider "$@"; then
         echo "stress-tests: run $i/$runs passed in $(( $(date +%s) - started )) s" >&2
     else
         echo "stress-tests: run $i/$runs FAILED after $(( $(date +%s) - started )) s" >&2
