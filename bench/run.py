@@ -89,7 +89,7 @@ def _workgroup(i: int, n: int, *, members: bool, references: bool) -> list[str]:
         f"  wg-{i:05d}:",
         f"    Name: Team {i:05d}",
         f"    Type: {kind}",
-        f'    TelegentPhone: "+1415{i:07d}"',
+        f'    TelegentPhone: "+1415{200 + i // 10_000:03d}{i % 10_000:04d}"',  # valid numbers: lints check
         f"    AnnouncementText: Thank you for calling team {i}. Please hold.",
         f"    RecordCalls: {'true' if i % 3 == 0 else 'false'}",
         f"    TimeZone: {ZONES[i % len(ZONES)]}",
@@ -114,7 +114,7 @@ def _workgroup(i: int, n: int, *, members: bool, references: bool) -> list[str]:
             f"        ReferenceUserId: USER-{i:05d}-a",
             "        SmsNotification: true",
             "      - Type: User",
-            f'        PhoneNumber: "+1212{i:07d}"',
+            f'        PhoneNumber: "+1212{200 + i // 10_000:03d}{i % 10_000:04d}"',
         ]
     return out
 

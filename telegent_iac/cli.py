@@ -302,12 +302,15 @@ def validate(paths: tuple[str, ...], pre_commit: bool, var_files: tuple[str, ...
     """Check configuration files without contacting Telegent.
 
     Reports every problem in every file at once as FILE:LINE:COLUMN: MESSAGE and exits 1 if
-    there is any. PATHS are YAML files or directories of them (default: telegent/ in the
-    current directory).
+    there is any. Routing lints (docs/routing.md) report as "error [rule]" (exit 1) or
+    "warning [rule]" (printed, exit 0). PATHS are YAML files or directories of them (default:
+    telegent/ in the current directory).
     """
     paths = config_paths_or_default(paths, pre_commit)
-    desired = workflow.load_desired(settings_from(paths, DEFAULT_STATE_PATH, 0, False, var_files))
-    click.echo(f"The configuration is valid: {len(desired.workgroups)} workgroups.")
+    settings = settings_from(paths, DEFAULT_STATE_PATH, 0, False, var_files)
+    desired = workflow.load_desired(settings, all_warnings=True)
+    warned = f", {len(desired.warnings)} routing warnings" if desired.warnings else ""
+    click.echo(f"The configuration is valid: {len(desired.workgroups)} workgroups{warned}.")
 
 
 @main.command()
@@ -604,6 +607,62 @@ def version(as_json: bool) -> None:
     else:
         click.echo(f"telegent-iac {__version__} (plan format {PLAN_FORMAT_VERSION}; "
                    f"Python {info['python']} on {sys.platform})")
+
+
+@main.command()
+@config_options
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True,
+              help="mermaid renders in GitHub Markdown; dot is for Graphviz.")
+@handle_errors
+def graph(paths: tuple[str, ...], var_files: tuple[str, ...], fmt: str) -> None:
+    """Print the call flow: numbers, workgroups, IVR digits, on/off-hours routes, members.
+
+    Reads only the configuration (no request is sent). Dashed arrows are on-hours and
+    off-hours routes, labelled with the workgroup's schedule.
+    """
+    from telegent_iac.routing import diagram, flow
+
+    desired = workflow.load_desired(settings_from(paths, DEFAULT_STATE_PATH, 0, False, var_files))
+    the_flow = flow.build(desired.workgroups)
+    click.echo(diagram.dot(the_flow) if fmt == "dot" else diagram.mermaid(the_flow), nl=False)
+
+
+@main.command("test")
+@hook_options
+@click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False),
+              help="YAML file of variables for ${var.NAME} (repeatable; e.g. one per environment).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON on stdout.")
+@handle_errors
+def test_command(paths: tuple[str, ...], pre_commit: bool, var_files: tuple[str, ...], as_json: bool) -> None:
+    """Run the routing tests (`routing_tests:`) against the declared call flow, offline.
+
+    Each case is a call (number, moment, digits) and what must happen (the workgroup reached,
+    who rings, or nobody). Prints each case with the path the call took; exits 1 if any case
+    fails or there is none. No request is sent. PATHS default to telegent/ in the current
+    directory.
+    """
+    from telegent_iac.routing import cases
+
+    paths = config_paths_or_default(paths, pre_commit)
+    desired = workflow.load_desired(settings_from(paths, DEFAULT_STATE_PATH, 0, False, var_files))
+    results = cases.run(desired)
+    failed = sum(1 for r in results if not r.passed)
+    if as_json:
+        body = {"passed": len(results) - failed, "failed": failed, "cases": [r.to_dict() for r in results]}
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
+    else:
+        for r in results:
+            where = f"{r.test.position}: " if r.test.position else ""
+            click.echo(f"{'PASS' if r.passed else 'FAIL'} {where}{r.test.name}")
+            click.echo(f"     path: {' -> '.join(r.outcome.path)}")
+            for failure in r.failures:
+                click.echo(f"     {failure}")
+        click.echo(f"Routing tests: {len(results) - failed} passed, {failed} failed.")
+    if not results:
+        err("Error: no routing tests found (add a routing_tests: list; see docs/routing.md)")
+        sys.exit(EXIT_ERROR)
+    if failed:
+        sys.exit(EXIT_ERROR)
 
 
 @main.command()

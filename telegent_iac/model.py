@@ -14,9 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from telegent_iac import spec
+
+if TYPE_CHECKING:
+    from telegent_iac.problems import Finding
 
 
 @dataclass(frozen=True, order=True)
@@ -43,11 +47,15 @@ class Member:
 @dataclass(frozen=True)
 class Workgroup:
     address: str
-    fields: Mapping[str, Any]  # canonical; workgroup references hold addresses
+    fields: Mapping[str, Any]  # canonical; workgroup and schedule references hold addresses
     members: tuple[Member, ...] = ()
     prevent_destroy: bool = False
     allow_replace: bool = False
     position: Position | None = field(default=None, compare=False)
+    # routing lint rules accepted for this workgroup (`lint_ignore:`); never sent to the API
+    lint_ignore: frozenset[str] = field(default=frozenset(), compare=False)
+    # where some fields' values were written, for routing lint messages
+    field_positions: Mapping[str, Position] = field(default_factory=dict, compare=False)
 
     @property
     def name(self) -> str:
@@ -63,6 +71,35 @@ class Workgroup:
         for member in self.members:
             refs.update(address for _, address in member_refs(member.fields))
         return refs
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A schedule (`schedules:`): opening hours per weekday, field names as the create
+    endpoint spells them. A day with no start and end time is closed."""
+
+    address: str
+    fields: Mapping[str, Any]  # canonical: unset and "" days dropped alike
+    position: Position | None = field(default=None, compare=False)
+    field_positions: Mapping[str, Position] = field(default_factory=dict, compare=False)
+
+    @property
+    def name(self) -> str:
+        return str(self.fields["Name"])
+
+
+@dataclass(frozen=True)
+class RoutingTest:
+    """One `routing_tests:` case: a call and what must happen to it (see docs/routing.md)."""
+
+    name: str
+    number: str
+    at: datetime  # aware
+    digits: str = ""
+    workgroup: str | None = None  # the address the call must reach
+    rings: tuple[str, ...] | None = None  # who must ring (users, phone numbers), any order
+    nobody: bool = False  # nobody must ring
+    position: Position | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -91,6 +128,10 @@ class Desired:
     imports: tuple[ImportEntry, ...] = ()
     moved: tuple[MovedEntry, ...] = ()
     input_hash: str = ""  # sha256 over the input files' bytes and the interpolated values
+    schedules: Mapping[str, Schedule] = field(default_factory=dict)
+    routing_tests: tuple[RoutingTest, ...] = ()
+    # routing lint findings of severity "warning": printed, never blocking
+    warnings: tuple[Finding, ...] = ()
 
     def __iter__(self) -> Iterator[Workgroup]:
         return iter(self.workgroups.values())
@@ -193,6 +234,10 @@ def canonical_workgroup(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def canonical_member(raw: Mapping[str, Any]) -> dict[str, Any]:
     return canonical_fields(raw, spec.member_fields())
+
+
+def canonical_schedule(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return canonical_fields(raw, spec.schedule_fields())
 
 
 # --- references between workgroups ---------------------------------------------------------

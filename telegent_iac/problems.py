@@ -16,6 +16,24 @@ class Problem:
         return f"{self.position}: {self.message}"
 
 
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """A routing lint result: a rule broken at a place, for one workgroup (or schedule)."""
+
+    position: Position
+    rule: str
+    severity: str  # ERROR | WARNING
+    message: str
+    address: str = ""  # the workgroup whose `lint_ignore:` can accept it
+
+    def __str__(self) -> str:
+        return f"{self.position}: {self.severity} [{self.rule}]: {self.message}"
+
+
 class UserError(Exception):
     """A mistake of the user's (bad input, stale plan, lock held...): no traceback, exit 1."""
 

@@ -79,8 +79,20 @@ def sandbox_db_path(state_location: str) -> Path:
     return Path(state_location).parent / "telegent-sandbox.db"
 
 
-def load_desired(settings: Settings) -> Desired:
-    return config.load(settings.config_paths, settings.env, settings.var_files)
+# Beyond this many routing warnings, plan and apply print a count (validate prints them all).
+WARNINGS_SHOWN = 10
+
+
+def load_desired(settings: Settings, all_warnings: bool = False) -> Desired:
+    """The validated config; routing lint warnings go to the progress stream (they never block)."""
+    desired = config.load(settings.config_paths, settings.env, settings.var_files)
+    shown = desired.warnings if all_warnings else desired.warnings[:WARNINGS_SHOWN]
+    for warning in shown:
+        settings.progress(str(warning))
+    if len(shown) < len(desired.warnings):
+        settings.progress(f"... and {len(desired.warnings) - len(shown)} more routing warnings; "
+                          "`telegent-iac validate` lists them all")
+    return desired
 
 
 def read_state(store: StateStore) -> State:

@@ -6,10 +6,9 @@ import difflib
 import hashlib
 import os
 import re
-import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,19 @@ from telegent_iac import model
 from telegent_iac.config import schema as config_schema
 from telegent_iac.config.interpolate import VAR_NAME, Interpolation
 from telegent_iac.config.yamlfile import Document, PathKey, parse, read_text
-from telegent_iac.model import Desired, ImportEntry, Member, MovedEntry, Position, Workgroup
-from telegent_iac.problems import Problem, UserError
+from telegent_iac.model import (
+    Desired,
+    ImportEntry,
+    Member,
+    MovedEntry,
+    Position,
+    RoutingTest,
+    Schedule,
+    Workgroup,
+)
+from telegent_iac.problems import ERROR, Problem, UserError
+from telegent_iac.routing import schedule as hours
+from telegent_iac.routing.lints import lint
 
 YAML_SUFFIXES = (".yaml", ".yml")
 EXTENSION_PREFIX = "x-"  # top-level keys starting so are ignored (a home for &anchors)
@@ -37,13 +47,9 @@ _TYPE_WORDS = {
 }
 
 
-@cache
 def known_time_zones() -> frozenset[str]:
-    """IANA zones this machine knows; empty when it has no zone data (then nothing is checked)."""
-    try:
-        return frozenset(zoneinfo.available_timezones())
-    except Exception:  # a broken tzdata install must not stop validation
-        return frozenset()
+    """IANA zones of the `tzdata` package, so the answer does not depend on the machine."""
+    return hours.time_zones()
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -83,6 +89,7 @@ class _Entry:
     fields: dict[str, Any] = field(default_factory=dict)
     members: list[tuple[dict[str, Any], PathKey]] = field(default_factory=list)
     ok: bool = True
+    schedules: Mapping[str, Any] = field(default_factory=dict)  # declared schedule addresses
 
     @property
     def position(self) -> Position:
@@ -261,38 +268,57 @@ def load(
     for name in sorted(interpolation.used_env):
         digest.update(f"env\0{name}\0{interpolation.used_env[name]}\0".encode("utf-8", "surrogateescape"))
 
-    entries, imports, moved = _collect(docs, run)
+    entries, imports, moved, schedule_entries, test_items = _collect(docs, run)
     addresses = {entry.address: entry for entry in entries}
+    schedule_addresses = {entry.address: entry for entry in schedule_entries}
+    for schedule_entry in schedule_entries:
+        _check_schedule(schedule_entry, run)
+    _check_names(schedule_entries, run, "schedule")
     for entry in entries:
+        entry.schedules = schedule_addresses
         _check_workgroup(entry, addresses, run)
     _check_names(entries, run)
     _check_cycles(entries, addresses, run)
     import_entries = _check_imports(imports, addresses, run)
     moved_entries = _check_moved(moved, addresses, run)
+    routing_tests = _check_routing_tests(test_items, addresses, run)
 
+    if not run.problems:
+        workgroups = {entry.address: _workgroup(entry) for entry in entries}
+        desired = Desired(
+            workgroups=workgroups,
+            imports=tuple(import_entries),
+            moved=tuple(moved_entries),
+            input_hash=digest.hexdigest(),
+            schedules={entry.address: _schedule(entry) for entry in schedule_entries},
+            routing_tests=tuple(routing_tests),
+        )
+        findings = lint(desired)
+        run.problems += [Problem(f.position, f"{f.severity} [{f.rule}]: {f.message}") for f in findings
+                         if f.severity == ERROR]
+        if not run.problems:
+            return replace(desired, warnings=tuple(f for f in findings if f.severity != ERROR))
     if run.problems:
         problems = sorted(set(run.problems))
         count = len(problems)
         raise UserError(f"{count} problem{'s' if count != 1 else ''} in the configuration", problems=problems)
-    workgroups = {entry.address: _workgroup(entry) for entry in entries}
-    return Desired(
-        workgroups=workgroups,
-        imports=tuple(import_entries),
-        moved=tuple(moved_entries),
-        input_hash=digest.hexdigest(),
-    )
+    raise AssertionError("unreachable")
 
 
 # --- top level -----------------------------------------------------------------------------
 
 
-def _collect(
-    docs: list[Document], run: _Run
-) -> tuple[list[_Entry], list[tuple[Any, Document, PathKey]], list[tuple[Any, Document, PathKey]]]:
+Items = list[tuple[Any, Document, PathKey]]
+
+
+def _collect(docs: list[Document], run: _Run) -> tuple[list[_Entry], Items, Items, list[_Entry], Items]:
     entries: list[_Entry] = []
     first_seen: dict[str, _Entry] = {}
-    imports: list[tuple[Any, Document, PathKey]] = []
-    moved: list[tuple[Any, Document, PathKey]] = []
+    imports: Items = []
+    moved: Items = []
+    schedules: list[_Entry] = []
+    first_schedule: dict[str, _Entry] = {}
+    tests: Items = []
     for doc in docs:
         if doc.problems and doc.data is None:
             continue  # a syntax error: nothing more to say about this file
@@ -311,10 +337,26 @@ def _collect(
             for key, value in data.items()
             if not key.startswith(EXTENSION_PREFIX)  # x-...: a place for anchors, ignored
         }
-        for optional in ("import", "moved"):
+        for optional in ("import", "moved", "routing_tests"):
             if optional in top and top[optional] is None:
                 top[optional] = []
+        if top.get("schedules", {}) is None:
+            top["schedules"] = {}
+        if "workgroups" not in top and ("routing_tests" in top or "schedules" in top):
+            top["workgroups"] = {}  # a file of routing tests or schedules only
         run.schema_errors(run.validators.top, top, doc, ())
+        declared = top.get("schedules")
+        if isinstance(declared, dict):
+            for address, raw in declared.items():
+                entry = _Entry(address, raw, doc, ("schedules", address))
+                if not run.validators.address.is_valid(address):
+                    run.add(entry.position, f"invalid schedule address '{address}': must be {_ADDRESS_WORDS}")
+                if address in first_schedule:
+                    run.add(entry.position, f"duplicate schedule address '{address}' "
+                            f"(first declared at {first_schedule[address].position})")
+                    continue
+                first_schedule[address] = entry
+                schedules.append(entry)
         workgroups = top.get("workgroups")
         if isinstance(workgroups, dict):
             for address, raw in workgroups.items():
@@ -335,11 +377,11 @@ def _collect(
                     continue
                 first_seen[address] = entry
                 entries.append(entry)
-        for key, bucket in (("import", imports), ("moved", moved)):
+        for key, bucket in (("import", imports), ("moved", moved), ("routing_tests", tests)):
             items = top.get(key)
             if isinstance(items, list):
                 bucket.extend((item, doc, (key, index)) for index, item in enumerate(items))
-    return entries, imports, moved
+    return entries, imports, moved, schedules, tests
 
 
 # --- one workgroup -------------------------------------------------------------------------
@@ -405,6 +447,7 @@ def _check_workgroup(entry: _Entry, addresses: Mapping[str, _Entry], run: _Run) 
     entry.fields = {key: value for key, value in fields.items() if key != "members"}
     entry.members = members
     _check_zone(entry, run)
+    _check_schedule_ref(entry, run)
     _check_routing_refs(entry, addresses, run)
     _check_members(entry, addresses, run)
     entry.ok = len(run.problems) == before
@@ -413,7 +456,7 @@ def _check_workgroup(entry: _Entry, addresses: Mapping[str, _Entry], run: _Run) 
 def _check_zone(entry: _Entry, run: _Run) -> None:
     zone = entry.fields.get("TimeZone")
     zones = known_time_zones()
-    if isinstance(zone, str) and zones and zone not in zones:
+    if isinstance(zone, str) and zone not in zones:
         run.add(
             entry.doc.value_position((*entry.path, "TimeZone")),
             f"unknown time zone '{zone}'{did_you_mean(zone, zones)}; use an IANA name such as America/New_York",
@@ -443,6 +486,16 @@ def _check_routing_refs(entry: _Entry, addresses: Mapping[str, _Entry], run: _Ru
             )
         elif isinstance(target, str) and target not in addresses and not run.incomplete:
             run.add(entry.doc.value_position((*entry.path, id_field)), _unknown_address(target, addresses))
+
+
+def _check_schedule_ref(entry: _Entry, run: _Run) -> None:
+    """ScheduleId holds a schedule address, or the ID of a schedule made elsewhere (SID-...)."""
+    value = entry.fields.get("ScheduleId")
+    if not isinstance(value, str) or value in entry.schedules or (*entry.path, "ScheduleId") in entry.doc.failed:
+        return
+    if run.validators.address.is_valid(value) and not run.incomplete:
+        hint = did_you_mean(value, entry.schedules) or " (declare it under schedules:, or give the ID of a schedule)"
+        run.add(entry.doc.value_position((*entry.path, "ScheduleId")), f"unknown schedule address '{value}'{hint}")
 
 
 def _check_members(entry: _Entry, addresses: Mapping[str, _Entry], run: _Run) -> None:
@@ -497,10 +550,103 @@ def _check_members(entry: _Entry, addresses: Mapping[str, _Entry], run: _Run) ->
             identities[identity] = path
 
 
+# --- schedules and routing tests ------------------------------------------------------------
+
+
+def _check_schedule(entry: _Entry, run: _Run) -> None:
+    doc, path = entry.doc, entry.path
+    if not isinstance(entry.raw, dict):
+        run.add(entry.position, f"schedule '{entry.address}' must be a mapping of fields, got {describe(entry.raw)}")
+        entry.ok = False
+        return
+    fields = _normalise(entry.raw, run.validators.schedule_props, doc, path, run)
+    before = len(run.problems)
+    run.schema_errors(run.validators.schedule, fields, doc, path)
+    entry.fields = fields
+    if len(run.problems) > before:
+        entry.ok = False
+        return
+    for day in hours.DAYS:
+        start_field, end_field = hours.day_fields(day)
+        start, end = fields.get(start_field) or "", fields.get(end_field) or ""
+        times = {}
+        for name, text in ((start_field, start), (end_field, end)):
+            if text and hours.parse_time(str(text)) is None:
+                run.add(doc.value_position((*path, name)), f"{name} must be {hours.TIME_WORDS}, got {describe(text)}")
+            elif text:
+                times[name] = hours.parse_time(str(text))
+        if bool(start) != bool(end):
+            missing = end_field if start else start_field
+            run.add(doc.key_position((*path, start_field if start else end_field)),
+                    f"{missing} is missing: give both times of {day}, or neither (closed)")
+        elif len(times) == 2 and times[end_field] <= times[start_field]:  # type: ignore[operator]
+            run.add(doc.value_position((*path, end_field)),
+                    f"{end_field} must be later than {start_field} (hours that pass midnight are not supported)")
+    entry.ok = len(run.problems) == before
+
+
+def _check_routing_tests(items: Items, addresses: Mapping[str, _Entry], run: _Run) -> list[RoutingTest]:
+    out: list[RoutingTest] = []
+    for item, doc, path in items:
+        if isinstance(item, dict) and isinstance(item.get("call"), dict):
+            call = dict(item["call"])
+            if isinstance(call.get("digits"), int) and not isinstance(call.get("digits"), bool):
+                call["digits"] = str(call["digits"])
+            item = {**item, "call": call}
+        if not run.schema_errors(run.validators.routing_test, item, doc, path):
+            continue
+        call, expect = item["call"], item["expect"]
+        position = doc.key_position(path)
+        name = item.get("name") or f"routing test {path[-1] + 1}"  # type: ignore[operator]
+        at = _moment(call, doc, (*path, "call"), run)
+        if not expect:
+            run.add(doc.key_position((*path, "expect")), "expect needs workgroup, rings or nobody")
+        target = expect.get("workgroup")
+        if target is not None and target not in addresses and not run.incomplete:
+            run.add(doc.value_position((*path, "expect", "workgroup")), _unknown_address(target, addresses))
+        if expect.get("nobody") and (expect.get("rings") or target):
+            run.add(doc.key_position((*path, "expect", "nobody")), "nobody: true cannot go with workgroup or rings")
+        if at is None:
+            continue
+        rings = expect.get("rings")
+        out.append(RoutingTest(
+            name=str(name), number=call["number"], at=at, digits=str(call.get("digits", "")),
+            workgroup=target, rings=tuple(rings) if rings is not None else None,
+            nobody=bool(expect.get("nobody", False)), position=position,
+        ))
+    return out
+
+
+def _moment(call: Mapping[str, Any], doc: Document, path: PathKey, run: _Run) -> datetime | None:
+    """`at` with its offset, or read in `time_zone`; None (and a problem) when unusable."""
+    text = str(call["at"]).strip().replace(" ", "T", 1)
+    try:
+        at = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        run.add(doc.value_position((*path, "at")), f"at must be an ISO 8601 moment such as "
+                f"2026-03-02T09:30 or 2026-03-02T09:30-05:00, got {describe(call['at'])}")
+        return None
+    zone_name = call.get("time_zone")
+    if zone_name is not None:
+        if zone_name not in known_time_zones():
+            run.add(doc.value_position((*path, "time_zone")), f"unknown time zone '{zone_name}'"
+                    f"{did_you_mean(zone_name, known_time_zones())}; use an IANA name such as America/New_York")
+            return None
+        if at.tzinfo is not None:
+            run.add(doc.value_position((*path, "time_zone")), "give either an offset in `at` or time_zone, not both")
+            return None
+        return at.replace(tzinfo=hours.zone(zone_name))
+    if at.tzinfo is None:
+        run.add(doc.value_position((*path, "at")), "the moment needs a time zone: add an offset "
+                "(2026-03-02T09:30-05:00) or `time_zone: America/New_York`")
+        return None
+    return at
+
+
 # --- across workgroups ---------------------------------------------------------------------
 
 
-def _check_names(entries: list[_Entry], run: _Run) -> None:
+def _check_names(entries: list[_Entry], run: _Run, what: str = "workgroup") -> None:
     first: dict[str, _Entry] = {}
     for entry in entries:
         name = entry.fields.get("Name")
@@ -508,9 +654,10 @@ def _check_names(entries: list[_Entry], run: _Run) -> None:
             continue
         if name in first:
             other = first[name]
+            kind = "" if what == "workgroup" else f"{what} "
             run.add(
                 entry.doc.value_position((*entry.path, "Name")),
-                f"duplicate Name '{name}' (also used by '{other.address}' at "
+                f"duplicate {kind}Name '{name}' (also used by '{other.address}' at "
                 f"{other.doc.value_position((*other.path, 'Name'))}); Names must be unique in the account",
             )
         else:
@@ -571,7 +718,23 @@ def _check_cycles(entries: list[_Entry], addresses: Mapping[str, _Entry], run: _
             continue
         start = min(component, key=order.__getitem__)
         cycle = _cycle_path(start, set(component), graph)
-        run.add(addresses[start].position, "reference cycle: " + " -> ".join(cycle))
+        message = "reference cycle: " + " -> ".join(cycle)
+        if not any(_way_out(addresses[a], set(component)) for a in component):
+            message += (" [routing-loop]: a call that enters it goes round with no one to ring and no way out")
+        run.add(addresses[start].position, message)
+
+
+def _way_out(entry: _Entry, loop: set[str]) -> bool:
+    """Whether a call in this workgroup can ring someone, or leave `loop`."""
+    for type_field, id_field in model.ROUTING_REF_FIELDS:
+        if entry.fields.get(id_field) and str(entry.fields.get(type_field, "")).lower() != "workgroup":
+            return True
+        if str(entry.fields.get(type_field, "")).lower() == "workgroup" and entry.fields.get(id_field) not in loop:
+            return True
+    for member, _ in entry.members:
+        if str(member.get("Type", "")).lower() != "workgroup" or member.get("ReferenceWorkgroupId") not in loop:
+            return True
+    return False
 
 
 def _cycle_path(start: str, component: set[str], graph: Mapping[str, list[str]]) -> list[str]:
@@ -681,4 +844,21 @@ def _workgroup(entry: _Entry) -> Workgroup:
         prevent_destroy=bool(entry.fields.get("prevent_destroy", False)),
         allow_replace=bool(entry.fields.get("allow_replace", False)),
         position=entry.position,
+        lint_ignore=frozenset(entry.fields.get("lint_ignore", ())),
+        field_positions={
+            name: doc.value_position((*entry.path, name)) for name in _POSITIONED_FIELDS if name in entry.fields
+        },
+    )
+
+
+# Fields whose place routing lint messages point at.
+_POSITIONED_FIELDS = ("TelegentPhone", "TollFreeNumber", "OffHoursType", "OffHoursId", "OnHoursId", "ScheduleId")
+
+
+def _schedule(entry: _Entry) -> Schedule:
+    return Schedule(
+        address=entry.address,
+        fields=model.canonical_schedule(entry.fields),
+        position=entry.position,
+        field_positions={name: entry.doc.value_position((*entry.path, name)) for name in entry.fields},
     )

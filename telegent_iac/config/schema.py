@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator, FormatChecker
 
 from telegent_iac import spec
+from telegent_iac.routing.lints import IGNORABLE
 
 SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -38,7 +39,13 @@ OWN_WORKGROUP_KEYS: dict[str, dict[str, Any]] = {
         "type": "boolean",
         "description": "Allow a change the update endpoint cannot make to delete and re-create this workgroup.",
     },
+    "lint_ignore": {
+        "type": "array",
+        "items": {"enum": list(IGNORABLE)},
+        "description": "Routing lint rules accepted for this workgroup (docs/routing.md); not sent to the API.",
+    },
 }
+DIGITS_PATTERN = r"^[0-9*#]*$"
 MEMBER_KEY = {
     "type": ["string", "integer"],
     "minLength": 1,
@@ -50,6 +57,7 @@ PATTERN_WORDS = {
     ADDRESS_PATTERN: "an address: lower-case letters, digits, '-' and '_', starting with a letter or digit, "
     "at most 63 characters",
     E164_PATTERN: "an E.164 phone number such as \"+14155550100\"",
+    DIGITS_PATTERN: "the keys pressed: digits 0-9, * and #",
 }
 
 
@@ -76,6 +84,10 @@ def build_schema(editor: bool = True) -> dict[str, Any]:
         "description": "Workgroup activities: ring targets, or one per IVR digit.",
     }
     wg_props.update(copy.deepcopy(OWN_WORKGROUP_KEYS))
+    wg_props["ScheduleId"] = dict(wg_props["ScheduleId"], description=(
+        "The address of a schedule under schedules:, or the ID of a schedule made outside telegent-iac."
+    ))
+    schedule_props = {name: _field_schema(name, sub, editor) for name, sub in spec.schedule_fields().items()}
     address = {"type": "string", "pattern": ADDRESS_PATTERN}
     defs: dict[str, Any] = {
         "address": address,
@@ -90,6 +102,46 @@ def build_schema(editor: bool = True) -> dict[str, Any]:
             "type": "object",
             "required": spec.member_required(),
             "properties": member_props,
+            "additionalProperties": False,
+        },
+        "schedule": {
+            "type": "object",
+            "description": "A schedule; field names are the create endpoint's own. A day without times is closed.",
+            "required": spec.schedule_required(),
+            "properties": schedule_props,
+            "additionalProperties": False,
+        },
+        "routing_test": {
+            "type": "object",
+            "description": "A call and what must happen to it (docs/routing.md).",
+            "required": ["call", "expect"],
+            "properties": {
+                "name": {"type": "string", "minLength": 1},
+                "call": {
+                    "type": "object",
+                    "required": ["number", "at"],
+                    "properties": {
+                        "number": {"type": "string", "pattern": E164_PATTERN, "description": "The number dialled."},
+                        "at": {"type": "string", "minLength": 1,
+                               "description": "The moment, ISO 8601 (2026-03-02T09:30), with an offset or time_zone."},
+                        "time_zone": {"type": "string", "minLength": 1,
+                                      "description": "IANA zone of `at` when it has no offset."},
+                        "digits": {"type": ["string", "integer"], "pattern": DIGITS_PATTERN,
+                                   "description": "Keys pressed at IVR menus, in order."},
+                    },
+                    "additionalProperties": False,
+                },
+                "expect": {
+                    "type": "object",
+                    "properties": {
+                        "workgroup": {"$ref": "#/$defs/address"},
+                        "rings": {"type": "array", "items": {"type": "string", "minLength": 1},
+                                  "description": "Users (ReferenceUserId) and phone numbers that ring, any order."},
+                        "nobody": {"type": "boolean", "description": "true: the call rings nobody."},
+                    },
+                    "additionalProperties": False,
+                },
+            },
             "additionalProperties": False,
         },
         "import": {
@@ -126,6 +178,17 @@ def build_schema(editor: bool = True) -> dict[str, Any]:
                 "description": "Workgroups keyed by address (a stable name that state and references use).",
                 "propertyNames": {"$ref": "#/$defs/address"},
                 "additionalProperties": {"$ref": "#/$defs/workgroup"},
+            },
+            "schedules": {
+                "type": "object",
+                "description": "Schedules keyed by address; a workgroup's ScheduleId names one.",
+                "propertyNames": {"$ref": "#/$defs/address"},
+                "additionalProperties": {"$ref": "#/$defs/schedule"},
+            },
+            "routing_tests": {
+                "type": "array",
+                "items": {"$ref": "#/$defs/routing_test"},
+                "description": "Calls and what must happen to them; run with `telegent-iac test`.",
             },
             "import": {
                 "type": "array",
@@ -256,6 +319,8 @@ class Validators:
         top = copy.deepcopy(full)
         top["properties"]["workgroups"] = {"type": "object"}  # entries are checked one by one
         top["properties"]["import"] = {"type": "array"}
+        top["properties"]["schedules"] = {"type": "object"}
+        top["properties"]["routing_tests"] = {"type": "array"}
         top["properties"]["moved"] = {"type": "array"}
         checker = format_checker()
         self.top = Draft202012Validator(top, format_checker=checker)
@@ -263,6 +328,9 @@ class Validators:
         self.workgroup = Draft202012Validator({"$defs": defs, **defs["workgroup"]}, format_checker=checker)
         self.imports = Draft202012Validator({"$defs": defs, **defs["import"]})
         self.moved = Draft202012Validator({"$defs": defs, **defs["moved"]})
+        self.schedule = Draft202012Validator({"$defs": defs, **defs["schedule"]})
+        self.routing_test = Draft202012Validator({"$defs": defs, **defs["routing_test"]})
+        self.schedule_props: dict[str, Any] = defs["schedule"]["properties"]
         self.workgroup_fast = compile_fast_check(defs["workgroup"], defs)
         self.workgroup_props: dict[str, Any] = defs["workgroup"]["properties"]
         self.member_props: dict[str, Any] = defs["member"]["properties"]

@@ -3,8 +3,10 @@ GitHub's 65,536-character limit by shortening lists and details, with a note say
 
 from __future__ import annotations
 
-from telegent_iac.plan.model import Plan, ResourceChange
+from telegent_iac.model import Member, Workgroup
+from telegent_iac.plan.model import DELETE, Plan, ResourceChange
 from telegent_iac.render.common import HEADLINES, SYMBOLS, field_lines, fmt, grouped, member_lines
+from telegent_iac.routing import diagram, flow
 
 GITHUB_COMMENT_LIMIT = 65_536
 MARKER = "<!-- telegent-iac plan -->"  # lets a CI job find and edit its own comment
@@ -59,6 +61,44 @@ def _item(text: str) -> str:
     return f"- <code>{esc(text)}</code>\n"
 
 
+# The call-flow diagram shows at most this many boxes: a bigger one is unreadable anyway.
+MAX_DIAGRAM_NODES = 60
+
+
+def _workgroups(plan: Plan) -> dict[str, Workgroup]:
+    """Each planned address as it will be (as it was, for a delete), in the model's form."""
+    out: dict[str, Workgroup] = {}
+    for c in plan.changes:
+        gone = c.kind == DELETE
+        fields = (c.before if gone else c.after) or c.before or {}
+        members = tuple(
+            Member(m.key, (m.before if gone else m.after) or {})
+            for m in c.members
+            if gone or DELETE not in m.actions
+        )
+        out[c.address] = Workgroup(c.address, fields, members)
+    return out
+
+
+def call_flow(plan: Plan, budget: int) -> tuple[str, int]:
+    """A Mermaid diagram of the changed workgroups and their neighbours, within `budget`
+    characters, and how many changed workgroups it had to leave out."""
+    changed = [c for _, cs in grouped(plan) for c in cs]
+    if not changed:
+        return "", 0
+    whole = flow.build(_workgroups(plan))
+    marks = {c.address: c.kind for c in changed}
+    shown = len(changed)
+    while shown > 0:
+        part = whole.around(c.address for c in changed[:shown])
+        text = "**Call flow of the changed workgroups and their neighbours**\n\n```mermaid\n"
+        text += diagram.mermaid(part, marks) + "```\n\n"
+        if len(part.nodes) <= MAX_DIAGRAM_NODES and len(text) <= budget:
+            return text, len(changed) - shown
+        shown = shown // 2 if shown > 1 else 0
+    return "", len(changed)
+
+
 def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     head = [MARKER, "### telegent-iac plan", ""]
     head.append(f"**{esc(plan.summary_line())}**")
@@ -75,8 +115,11 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     text = "\n".join(head) + "\n"
     # Everything below is cut to fit: room is kept for the note saying what was left out.
     budget = limit - len(text) - len(SHORTENED_NOTE) - 400
-    left_out = {"list entries": 0, "details": 0}
+    left_out = {"list entries": 0, "details": 0, "changed workgroups in the call-flow diagram": 0}
     parts: list[str] = []
+    picture, left_out["changed workgroups in the call-flow diagram"] = call_flow(plan, budget // 4)
+    parts.append(picture)
+    budget -= len(picture)
     for title, items in (
         ("Conflicts (the plan cannot be applied)", [f"{c.address}: {c.message}" for c in plan.conflicts]),
         ("Errors (the plan cannot be applied)", plan.errors),
@@ -108,7 +151,8 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
         parts.append(block)
         budget -= len(block)
     text += "".join(parts)
-    what = " and ".join(f"{count} {name}" for name, count in left_out.items() if count)
+    counts = [f"{count} {name}" for name, count in left_out.items() if count]
+    what = " and ".join([", ".join(counts[:-1]), counts[-1]] if len(counts) > 1 else counts)
     if what:
         text += SHORTENED_NOTE.format(what=what)
     return text

@@ -110,6 +110,21 @@ def member_required() -> list[str]:
     return [f for f in schema.get("required", []) if f != "WorkgroupId"]
 
 
+@cache
+def schedule_fields() -> dict[str, dict[str, Any]]:
+    """Fields of a schedule create, without AccountId (the client adds it from the settings)."""
+    schema = request_schema("POST", SCHEDULES)
+    assert schema is not None
+    return {k: v for k, v in schema["properties"].items() if k != "AccountId"}
+
+
+@cache
+def schedule_required() -> list[str]:
+    schema = request_schema("POST", SCHEDULES)
+    assert schema is not None
+    return list(schema.get("required", []))
+
+
 def _strip_openapi_only(schema: Any) -> Any:
     """Drop OpenAPI-only keywords (example, nullable) so the result is plain JSON Schema."""
     if isinstance(schema, dict):

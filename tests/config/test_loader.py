@@ -184,7 +184,10 @@ def test_reference_cycle_across_members_and_routing(tmp_path: Path) -> None:
         "  d:\n    Name: D\n    Type: simultaneous\n    OffHoursType: Workgroup\n    OffHoursId: a\n"
     )
     path = write(tmp_path, text)
-    assert problems_of([path]) == [f"{path}:2:3: reference cycle: a -> b -> c -> a"]
+    assert problems_of([path]) == [
+        f"{path}:2:3: reference cycle: a -> b -> c -> a [routing-loop]: a call that enters it goes round with no one "
+        "to ring and no way out"
+    ]
 
 
 def test_non_workgroup_routing_ids_are_not_addresses(tmp_path: Path) -> None:
@@ -232,10 +235,10 @@ def test_ten_thousand_workgroups_load(tmp_path: Path) -> None:
     for index in range(10_000):
         lines.append(
             f"  wg-{index}:\n    Name: Group {index}\n    Type: round-robin\n"
-            f"    TelegentPhone: \"+1415{index:07d}\"\n    RecordCalls: true\n    TimeZone: Europe/Paris\n"
+            f"    TelegentPhone: \"+1415555{index:04d}\"\n    RecordCalls: true\n    TimeZone: Europe/Paris\n"
             f"    CallOrder: '1'\n    OffHoursType: Workgroup\n    OffHoursId: wg-{(index + 1) % 10_000 or 1}\n"
         )
     lines[-1] = lines[-1].replace("OffHoursType: Workgroup", "OffHoursType: User")
     desired = load([write(tmp_path, "".join(lines))], {})
     assert len(desired.workgroups) == 10_000
-    assert desired.workgroups["wg-9999"].fields["TelegentPhone"] == "+14150009999"
+    assert desired.workgroups["wg-9999"].fields["TelegentPhone"] == "+14155559999"

@@ -32,7 +32,7 @@ def test_schema_is_valid_draft_2020_12() -> None:
 
 def test_fields_come_from_the_spec() -> None:
     defs = json_schema()["$defs"]
-    own = {"members", "prevent_destroy", "allow_replace"}
+    own = {"members", "prevent_destroy", "allow_replace", "lint_ignore"}
     assert set(defs["workgroup"]["properties"]) == set(spec.workgroup_fields()) | own
     assert defs["workgroup"]["required"] == spec.workgroup_required()
     assert set(defs["member"]["properties"]) == set(spec.member_fields()) | {"key"}

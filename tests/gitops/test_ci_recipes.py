@@ -149,8 +149,9 @@ def test_github_actions_workflow() -> None:
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
     assert "pull_request" in triggers and triggers["push"]["branches"] == ["main"]
     commands = recipe_commands(GITHUB, ("run",))
-    used = {check_argv(argv) for argv in commands}
-    assert used == {"validate", "plan", "apply"}
+    used = [check_argv(argv) for argv in commands]
+    assert set(used) == {"validate", "test", "plan", "apply"}
+    assert used.index("test") < used.index("plan")  # the routing tests gate the plan
     plan = next(a for a in commands if a[1] == "plan")
     assert {"--out", "--format", "markdown", "--detailed-exitcode"} <= set(plan)
     apply = next(a for a in commands if a[1] == "apply")
@@ -181,7 +182,9 @@ def test_gitlab_ci() -> None:
     pipeline = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
     assert pipeline["stages"] == ["validate", "plan", "apply"]
     commands = recipe_commands(GITLAB, ("script", "before_script"))
-    assert {check_argv(argv) for argv in commands} == {"validate", "plan", "apply"}
+    used = [check_argv(argv) for argv in commands]
+    assert set(used) == {"validate", "test", "plan", "apply"}
+    assert used.index("test") < used.index("plan")
     plan_script = "\n".join(pipeline["plan"]["script"])
     assert MARKER in plan_script and "PUT" in plan_script and "POST" in plan_script
     assert "plan.json" in pipeline["plan"]["artifacts"]["paths"]
@@ -209,5 +212,6 @@ def test_pre_commit_hook() -> None:
         commands[hook["id"]] = check_argv(argv)
         assert "--pre-commit" in argv  # a missing path names the args: to set
         assert hook["pass_filenames"] is False  # the args name the config paths, not every YAML file
-    assert commands == {"telegent-iac-validate": "validate", "telegent-iac-fmt": "fmt"}
+    assert commands == {"telegent-iac-validate": "validate", "telegent-iac-fmt": "fmt",
+                        "telegent-iac-test": "test"}
 
