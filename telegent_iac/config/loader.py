@@ -489,9 +489,13 @@ def _check_routing_refs(entry: _Entry, addresses: Mapping[str, _Entry], run: _Ru
 
 
 def _check_schedule_ref(entry: _Entry, run: _Run) -> None:
-    """ScheduleId holds a schedule address, or the ID of a schedule made elsewhere (SID-...)."""
+    """ScheduleId holds a schedule address, or the ID of a schedule made elsewhere (SID-...,
+    or any value taken from ${env.X} / ${var.X}: IDs come from outside, addresses are written)."""
     value = entry.fields.get("ScheduleId")
-    if not isinstance(value, str) or value in entry.schedules or (*entry.path, "ScheduleId") in entry.doc.failed:
+    path = (*entry.path, "ScheduleId")
+    if not isinstance(value, str) or value in entry.schedules or path in entry.doc.failed:
+        return
+    if path in entry.doc.interpolated:
         return
     if run.validators.address.is_valid(value) and not run.incomplete:
         hint = did_you_mean(value, entry.schedules) or " (declare it under schedules:, or give the ID of a schedule)"
@@ -601,9 +605,7 @@ def _check_routing_tests(items: Items, addresses: Mapping[str, _Entry], run: _Ru
         at = _moment(call, doc, (*path, "call"), run)
         if not expect:
             run.add(doc.key_position((*path, "expect")), "expect needs workgroup, rings or nobody")
-        target = expect.get("workgroup")
-        if target is not None and target not in addresses and not run.incomplete:
-            run.add(doc.value_position((*path, "expect", "workgroup")), _unknown_address(target, addresses))
+        target = expect.get("workgroup")  # an undeclared one fails the case, not the config
         if expect.get("nobody") and (expect.get("rings") or target):
             run.add(doc.key_position((*path, "expect", "nobody")), "nobody: true cannot go with workgroup or rings")
         if at is None:

@@ -43,7 +43,9 @@ def check(desired: Desired, test: RoutingTest) -> CaseResult:
         return result
     if test.nobody and not outcome.nobody:
         result.failures.append(f"expected nobody to ring, but {', '.join(outcome.rings)} ring")
-    if test.workgroup is not None and outcome.reached != test.workgroup:
+    if test.workgroup is not None and test.workgroup not in desired.workgroups:
+        result.failures.append(f"expected workgroup {test.workgroup}, which is not declared")
+    elif test.workgroup is not None and outcome.reached != test.workgroup:
         result.failures.append(f"expected workgroup {test.workgroup}, reached {outcome.reached or 'none'}")
     if test.rings is not None and sorted(set(test.rings)) != sorted(set(outcome.rings)):
         result.failures.append(

@@ -66,6 +66,13 @@ def test_json_output(tmp_path: Path) -> None:
     assert case["failures"] == ["expected workgroup sales, reached support"]
 
 
+def test_an_undeclared_workgroup_fails_the_case_not_the_config(tmp_path: Path) -> None:
+    extra = write(tmp_path, FAILING.replace("workgroup: sales", "workgroup: saless"), "calls.yaml")
+    result = run("test", EXAMPLE, extra)
+    assert result.exit_code == 1
+    assert "     expected workgroup saless, which is not declared" in result.stdout
+
+
 def test_no_case_is_an_error(tmp_path: Path) -> None:
     bare = write(tmp_path, 'workgroups:\n  a:\n    Name: A\n    Type: IVR\n    TelegentPhone: "+14155550100"\n')
     result = run("test", bare)
@@ -79,7 +86,7 @@ def test_a_bad_routing_test_is_a_config_error_with_its_place(tmp_path: Path) -> 
       - call: {number: "4155550100", at: "yesterday", digits: "1x"}
         expect: {workgroup: nowhere, colour: red}
       - call: {number: "+14155550100", at: "yesterday"}
-        expect: {workgroup: nowhere}
+        expect: {nobody: true}
     """, "bad.yaml")
     result = run("test", EXAMPLE, bad)
     assert result.exit_code == 1
@@ -88,5 +95,4 @@ def test_a_bad_routing_test_is_a_config_error_with_its_place(tmp_path: Path) -> 
     assert f"{bad}:2:59: digits must be the keys pressed: digits 0-9, * and #, got '1x'" in err
     assert f"{bad}:3:34: unknown field 'colour'" in err
     assert f"{bad}:4:40: at must be an ISO 8601 moment" in err
-    assert f"{bad}:5:25: unknown workgroup address 'nowhere'" in err
     assert "Traceback" not in err

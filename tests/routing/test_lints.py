@@ -194,3 +194,14 @@ def test_validate_fails_on_errors_and_prints_warnings_without_failing(tmp_path: 
     result = runner.invoke(main, ["validate", str(broken)])
     assert result.exit_code == 1
     assert "error [invalid-phone]" in result.stderr
+
+
+def test_schedule_id_is_an_address_when_written_and_an_id_when_interpolated(tmp_path: Path) -> None:
+    text = CLEAN.replace("    ScheduleId: office\n", "    ScheduleId: ofice\n")
+    assert problems(tmp_path, text) == ["12:17: unknown schedule address 'ofice' (did you mean 'office'?)"]
+    path = write(tmp_path, CLEAN.replace("    ScheduleId: office\n", "    ScheduleId: ${env.SCHEDULE}\n"))
+    from telegent_iac.config import load
+
+    desired = load([path], {"SCHEDULE": "sid-made-by-hand"})
+    assert desired.workgroups["menu"].fields["ScheduleId"] == "sid-made-by-hand"
+    assert load([path], {"SCHEDULE": "office"}).workgroups["menu"].fields["ScheduleId"] == "office"
