@@ -127,6 +127,9 @@ def plan_options(fn: F) -> F:
                      help="Refuse a plan that deletes or replaces more than this share of the managed "
                      "workgroups (applies from 10 managed workgroups on)."),
         click.option("--force", is_flag=True, help="Override --destroy-threshold."),
+        click.option("--target", "targets", multiple=True, metavar="ADDRESS",
+                     help="Plan only this workgroup address and the workgroups it refers to (repeatable). "
+                     "The plan is partial: for exceptions, such as fixing one menu while other changes wait."),
         click.option("--no-color", is_flag=True, help="Plain output (also when NO_COLOR is set and not empty)."),
     ]):
         fn = decorator(fn)
@@ -152,11 +155,11 @@ def _defaulted(param: str) -> bool:
 
 
 def options_from(refresh: str, refresh_only: bool, allow_delete: bool, allow_replace: bool,
-                 destroy_threshold: float, force: bool) -> PlanOptions:
+                 destroy_threshold: float, force: bool, targets: tuple[str, ...] = ()) -> PlanOptions:
     return PlanOptions(
         allow_delete=allow_delete, allow_replace=allow_replace,
         refresh="refresh-only" if refresh_only else refresh,
-        destroy_threshold=destroy_threshold, force=force,
+        destroy_threshold=destroy_threshold, force=force, targets=tuple(targets),
     )
 
 
@@ -327,15 +330,15 @@ def validate(paths: tuple[str, ...], pre_commit: bool, var_files: tuple[str, ...
 @handle_errors
 def plan(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: str, lock_timeout: float,
          sandbox: bool, refresh: str, refresh_only: bool, allow_delete: bool, allow_replace: bool,
-         destroy_threshold: float, force: bool, no_color: bool, out: str | None, as_json: bool, fmt: str,
-         detailed_exitcode: bool) -> None:
+         destroy_threshold: float, force: bool, targets: tuple[str, ...], no_color: bool, out: str | None,
+         as_json: bool, fmt: str, detailed_exitcode: bool) -> None:
     """Show what apply would change, without changing anything.
 
     Compares the YAML with the state and the live account (one list call by default). The plan
     goes to stdout, progress and logs to stderr.
     """
     settings = settings_from(paths, state_location, lock_timeout, sandbox, var_files)
-    options = options_from(refresh, refresh_only, allow_delete, allow_replace, destroy_threshold, force)
+    options = options_from(refresh, refresh_only, allow_delete, allow_replace, destroy_threshold, force, targets)
     machine = as_json or fmt == "json"
     with json_diagnostics(json_line) if machine else contextlib.nullcontext():
         desired = workflow.load_desired(settings)
@@ -377,8 +380,8 @@ def emit_plan(the_plan: Plan, fmt: str, color: bool) -> None:
 @handle_errors
 def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: str, lock_timeout: float,
           sandbox: bool, refresh: str, refresh_only: bool, allow_delete: bool, allow_replace: bool,
-          destroy_threshold: float, force: bool, no_color: bool, auto_approve: bool, parallelism: int,
-          as_json: bool) -> None:
+          destroy_threshold: float, force: bool, targets: tuple[str, ...], no_color: bool, auto_approve: bool,
+          parallelism: int, as_json: bool) -> None:
     """Make the account match the YAML (or carry out a saved plan).
 
     PATHS are configuration files/directories, or one saved plan file from `plan --out`,
@@ -395,7 +398,7 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
         var_files = tuple(saved[1].get("var_files", ()))
         sandbox = sandbox or saved[1].get("sandbox") is True  # made with --sandbox: applied there too
     settings = settings_from(paths, state_location, lock_timeout, sandbox, var_files, parallelism)
-    options = options_from(refresh, refresh_only, allow_delete, allow_replace, destroy_threshold, force)
+    options = options_from(refresh, refresh_only, allow_delete, allow_replace, destroy_threshold, force, targets)
     stream = JsonStream() if as_json else None
     with stream.diagnostics() if stream else contextlib.nullcontext():
         desired = workflow.load_desired(settings)

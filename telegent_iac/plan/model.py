@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-PLAN_FORMAT_VERSION = "1.1"
+PLAN_FORMAT_VERSION = "1.2"
 
 # Action words, as in Terraform's JSON plan: `actions` is a list so ["delete", "create"] is a
 # replacement and a consumer can scan for "delete".
@@ -116,6 +116,8 @@ class Plan:
     seen: dict[str, list[Any]] = field(default_factory=dict)
     # interrupted creates found in the state and how they were resolved (words)
     resolved: list[str] = field(default_factory=list)
+    # --target addresses: the plan covers only them and what they refer to
+    targets: list[str] = field(default_factory=list)
 
     # --- counts ---------------------------------------------------------------------------
     def count(self, kind: str) -> int:

@@ -34,6 +34,7 @@ from telegent_iac.plan.model import (
     Plan,
     ResourceChange,
 )
+from telegent_iac.problems import UserError
 from telegent_iac.state.model import MemberState, State, WorkgroupState
 
 REFRESH_MODES = ("summary", "full", "refresh-only")
@@ -49,6 +50,7 @@ class PlanOptions:
     refresh: str = "summary"
     destroy_threshold: float = 30.0  # percent of managed workgroups
     force: bool = False
+    targets: Sequence[str] = ()  # --target: plan only these addresses and what they need
 
 
 def addressify(fields: Mapping[str, Any], id_to_address: Mapping[str, str], member: bool = False) -> dict[str, Any]:
@@ -148,8 +150,50 @@ def make_plan(
     _plan_undeclared(desired, state, live_by_id, options, plan)
     if options.refresh == "refresh-only":
         _accept_live(state, live_by_id, plan)
+    if options.targets:
+        _keep_targets(desired, state, options.targets, plan)
     _check_threshold(state, options, plan)
     return plan
+
+
+def _keep_targets(desired: Desired, state: State, targets: Sequence[str], plan: Plan) -> None:
+    """--target: keep only the targeted addresses and the workgroups they refer to (which must
+    exist first), as Terraform's -target does; everything else waits for a full plan."""
+    known = set(desired.workgroups) | set(state.workgroups)
+    unknown = sorted(set(targets) - known)
+    if unknown:
+        from telegent_iac.config.loader import did_you_mean
+
+        raise UserError("; ".join(
+            f"--target {address}: no workgroup with that address in the configuration or the state"
+            f"{did_you_mean(address, known)}" for address in unknown))
+    selected: set[str] = set()
+    pending = list(targets)
+    while pending:
+        address = pending.pop()
+        if address in selected:
+            continue
+        selected.add(address)
+        wg = desired.workgroups.get(address)
+        if wg is not None:
+            pending.extend(wg.references())
+    others = known - selected
+    plan.targets = sorted(set(targets))
+    plan.changes = [c for c in plan.changes if c.address in selected]
+    plan.kept = [k for k in plan.kept if k.split(" ", 1)[0] in selected]
+    plan.drift = [d for d in plan.drift if d.address in selected]
+    plan.conflicts = [c for c in plan.conflicts if c.address in selected]
+    plan.errors = [e for e in plan.errors if e.split(": ", 1)[0] not in others]
+    plan.accept = {a: v for a, v in plan.accept.items() if a in selected}
+    plan.moves = [m for m in plan.moves if m["to"] in selected]
+    plan.protect = {a: v for a, v in plan.protect.items() if a in selected}
+    needed = sorted(selected - set(targets))
+    plan.warnings.append(
+        "this plan is partial: only --target " + ", ".join(plan.targets)
+        + (f" and what they refer to ({', '.join(needed)})" if needed else "")
+        + ". Other changes may be pending; run plan without --target to see the whole picture, "
+        "and use --target for exceptions, not as the routine."
+    )
 
 
 # --- per-address planning ---------------------------------------------------------------------

@@ -59,6 +59,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "conflicts": [asdict(c) for c in plan.conflicts],
         "errors": list(plan.errors),
         "warnings": list(plan.warnings),
+        "targets": list(plan.targets),
     }
 
 

@@ -123,6 +123,7 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     for title, items in (
         ("Conflicts (the plan cannot be applied)", [f"{c.address}: {c.message}" for c in plan.conflicts]),
         ("Errors (the plan cannot be applied)", plan.errors),
+        ("Warnings", plan.warnings),
         ("Drift (changed outside telegent-iac)",
          [f"{d.address}: {d.field}: recorded {fmt(d.recorded)}, live {fmt(d.live)}" for d in plan.drift]),
         ("No longer declared (not deleted)", plan.kept),

@@ -33,7 +33,7 @@ V2: dict[str, dict[str, Any]] = {
 TOP_KEYS = {
     "format_version", "has_changes", "has_destroys", "applyable", "summary", "state", "input_hash", "refresh",
     "resource_changes", "drift", "kept", "moves", "prevent_destroy", "resolved_pending", "conflicts", "errors",
-    "warnings",
+    "warnings", "targets",
 }
 CHANGE_KEYS = {"address", "workgroup_id", "actions", "reason", "before", "after", "changed_fields", "import_id",
                "members"}
@@ -66,7 +66,7 @@ def test_plan_json_keys_and_action_arrays(applied_v1: tuple[dict[str, str], Path
     assert result.exit_code == 2, result.output
     body = json.loads(result.stdout)  # stdout is the JSON alone; progress goes to stderr
     assert set(body) == TOP_KEYS
-    assert body["format_version"] == "1.1"
+    assert body["format_version"] == "1.2"
     assert body["has_changes"] is True and body["has_destroys"] is True and body["applyable"] is True
     assert body["summary"] == {"add": 2, "change": 1, "destroy": 2, "import": 0}
     state = json.loads(state_path(tmp_path).read_text())

@@ -1,0 +1,44 @@
+"""--target through the CLI against the sandbox: a partial plan says so, a saved targeted plan
+records its targets and applies only them, an unknown address is refused before any change."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from telegent_iac.sandbox import SandboxServer
+
+from .helpers import cli_env, copy_example, live_names, run, state_path
+
+
+def test_plan_and_apply_with_targets_and_a_saved_targeted_plan(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = cli_env(sandbox)
+    config = copy_example(tmp_path)
+    state = state_path(tmp_path)
+
+    result = run(env, "plan", "--state", state, "--target", "support", config)
+    assert result.exit_code == 0, result.output
+    assert "this plan is partial: only --target support" in result.stdout
+    assert "Plan: 1 to add" in result.stdout
+
+    out = tmp_path / "plan.json"
+    result = run(env, "plan", "--state", state, "--target", "billing", "--out", out, config)
+    assert result.exit_code == 0, result.output
+    body = json.loads(out.read_text())
+    assert body["plan"]["targets"] == ["billing"] and body["options"]["targets"] == ["billing"]
+    markdown = run(env, "show", out, "--format", "markdown").stdout
+    assert "**Warnings**" in markdown and "partial" in markdown  # the reviewers see it in the comment
+    shown = json.loads(run(env, "show", out, "--json").stdout)
+    assert shown["targets"] == ["billing"]
+    assert sorted(c["address"] for c in shown["resource_changes"]) == ["billing", "support"]  # billing rings support
+
+    result = run(env, "apply", "--state", state, out)
+    assert result.exit_code == 0, result.output
+    assert live_names(sandbox) == ["Billing", "Support"]
+
+    result = run(env, "apply", "--state", state, "--target", "nope", "--auto-approve", config)
+    assert result.exit_code == 1 and "--target nope: no workgroup with that address" in result.stderr
+    assert live_names(sandbox) == ["Billing", "Support"]
+
+    result = run(env, "plan", "--state", state, "--detailed-exitcode", config)
+    assert result.exit_code == 2 and "Plan: 3 to add" in result.stdout and "partial" not in result.stdout

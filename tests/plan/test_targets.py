@@ -1,0 +1,86 @@
+"""--target: the planner keeps only the targeted addresses and the workgroups they refer to,
+says the plan is partial, and refuses an address it does not know."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from telegent_iac.model import Desired, LiveSummary, Member, Workgroup, canonical_member, member_key
+from telegent_iac.plan.model import CREATE, DELETE
+from telegent_iac.plan.planner import PlanOptions, make_plan
+from telegent_iac.problems import UserError
+from telegent_iac.state.model import State, WorkgroupState
+
+from .test_planner_properties import desired_configs
+
+
+def workgroup(address: str, refers_to: str | None = None, **fields: Any) -> Workgroup:
+    members: tuple[Member, ...] = ()
+    if refers_to:
+        member = canonical_member({"Type": "Workgroup", "ReferenceWorkgroupId": refers_to, "DigitOrder": 1})
+        members = (Member(member_key(member), member),)
+    return Workgroup(address, {"Name": address.title(), "Type": "IVR", **fields}, members)
+
+
+def desired(*workgroups: Workgroup) -> Desired:
+    return Desired({wg.address: wg for wg in workgroups})
+
+
+def test_only_the_target_and_what_it_refers_to() -> None:
+    config = desired(workgroup("menu", refers_to="sales"), workgroup("sales", OffHoursType="Workgroup",
+                     OffHoursId="night"), workgroup("night"), workgroup("other"))
+    full = make_plan(config, State.new(), [])
+    plan = make_plan(config, State.new(), [], PlanOptions(targets=("menu",)))
+    assert sorted(c.address for c in plan.changes) == ["menu", "night", "sales"]  # transitively
+    assert plan.targets == ["menu"]
+    assert any("partial" in w and "--target menu" in w for w in plan.warnings)
+    # What is planned for the kept addresses is exactly what the full plan says.
+    by_address = {c.address: c for c in full.changes}
+    assert all(c == by_address[c.address] for c in plan.changes)
+    assert not full.warnings
+
+
+def test_problems_of_addresses_not_targeted_do_not_block() -> None:
+    config = desired(workgroup("menu"), workgroup("other"))
+    live = [LiveSummary("WID-x", "Other", "IVR")]  # "other" would be a duplicate: a conflict
+    assert [c.address for c in make_plan(config, State.new(), live).conflicts] == ["other"]
+    plan = make_plan(config, State.new(), live, PlanOptions(targets=("menu",)))
+    assert plan.ok and [c.address for c in plan.changes] == ["menu"]
+    assert plan.conflicts == []
+
+
+def test_an_undeclared_target_is_deleted_only_with_allow_delete() -> None:
+    state = State.new()
+    for address in ("old", "older"):
+        state.workgroups[address] = WorkgroupState(id=f"WID-{address}", fields={"Name": address, "Type": "IVR"})
+    live = [LiveSummary(f"WID-{a}", a, "IVR") for a in ("old", "older")]
+    options = PlanOptions(allow_delete=True, targets=("old",))
+    plan = make_plan(desired(), state, live, options)
+    assert [(c.address, c.actions) for c in plan.changes] == [("old", [DELETE])]
+    kept = make_plan(desired(), state, live, PlanOptions(targets=("old",)))
+    assert kept.changes == [] and len(kept.kept) == 1 and kept.kept[0].startswith("old (")
+
+
+def test_an_unknown_target_is_a_clear_error() -> None:
+    with pytest.raises(UserError, match=r"--target seles: no workgroup .*did you mean 'sales'"):
+        make_plan(desired(workgroup("sales")), State.new(), [], PlanOptions(targets=("seles",)))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(desired_configs(), st.data())
+def test_a_targeted_plan_is_the_full_plan_cut_to_a_closed_set(config: Desired, data: st.DataObject) -> None:
+    if not config.workgroups:
+        return
+    targets = data.draw(st.lists(st.sampled_from(sorted(config.workgroups)), min_size=1, unique=True))
+    full = make_plan(config, State.new(), [])
+    plan = make_plan(config, State.new(), [], PlanOptions(targets=tuple(targets)))
+    kept = {c.address for c in plan.changes}
+    assert set(targets) <= kept
+    for change in plan.changes:
+        assert set(change.depends_on) <= kept  # everything it needs is created in the same run
+        assert change == next(c for c in full.changes if c.address == change.address)
+        assert CREATE in change.actions
