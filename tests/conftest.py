@@ -8,6 +8,7 @@ Hypothesis profiles, so property tests behave the same on a loaded machine as on
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +31,29 @@ _TIMING_CHECKS = [HealthCheck.too_slow, HealthCheck.large_base_example, HealthCh
 settings.register_profile("dev", deadline=None, suppress_health_check=_TIMING_CHECKS, print_blob=True)
 settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if in_ci() else "dev"))
+
+
+# The reliability trials' seeds (tests/reliability/conftest.py) derive from one base seed per
+# run: --reliability-seed, else TELEGENT_RELIABILITY_SEED, else a new one, printed at the end.
+# It goes into the environment so pytest-xdist workers, started later, use the same one.
+SEED_ENV = "TELEGENT_RELIABILITY_SEED"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--reliability-seed", type=int, default=None, metavar="N",
+                     help="base seed of the randomised reliability trials (replays a run; default: a new one)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    seed = config.getoption("--reliability-seed")
+    if seed is None:
+        seed = int(os.environ.get(SEED_ENV) or random.SystemRandom().randrange(2**32))
+    os.environ[SEED_ENV] = str(seed)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    seed = os.environ.get(SEED_ENV)
+    terminalreporter.write_line(f"reliability trials seeded from {seed} (replay: --reliability-seed {seed})")
 
 
 @pytest.hookimpl(hookwrapper=True)

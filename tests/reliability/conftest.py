@@ -7,6 +7,7 @@ printed at the end of the run; docs/reliability.md quotes the last full run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -60,20 +61,48 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(note)
     out = os.environ.get("TELEGENT_RELIABILITY_REPORT")
     if out:
-        Path(out).write_text(json.dumps(dict(_FIGURES.counts), indent=2, sort_keys=True) + "\n")
+        report = {**_FIGURES.counts, "reliability_seed": int(os.environ["TELEGENT_RELIABILITY_SEED"])}
+        Path(out).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
 
 
-# --- seeds -------------------------------------------------------------------------------------
+# --- seeds ---------------------------------------------------------------------------------------
+
+
+def trial_seeds(fixed: Sequence[int]) -> list[Any]:
+    """Parameters for a fast randomised trial: each fixed seed (the same every run, so CI
+    always covers them), plus one trial with a new seed derived from the run's base seed."""
+    return [pytest.param(s, id=f"seed{s}") for s in fixed] + [pytest.param(None, id="new-seed")]
+
+
+def derived_seed(base: int, nodeid: str) -> int:
+    """A trial's seed from the run's base seed and its test ID: a run replays exactly with the
+    same base seed, and every trial of it gets its own."""
+    return int.from_bytes(hashlib.sha256(f"{base}:{nodeid}".encode()).digest()[:4], "big")
 
 
 @pytest.fixture
 def rng(request: pytest.FixtureRequest) -> random.Random:
-    """A seeded generator; the seed is in the test's report if it fails
-    (TELEGENT_RELIABILITY_SEED=N replays it)."""
-    seed = int(os.environ.get("TELEGENT_RELIABILITY_SEED") or random.SystemRandom().randrange(2**32))
+    """The trial's seeded generator: its `seed` parameter when fixed, else derived from the
+    run's base seed (--reliability-seed, tests/conftest.py). A failing trial's report names
+    both and the command that replays it."""
+    base = int(os.environ["TELEGENT_RELIABILITY_SEED"])
+    callspec = getattr(request.node, "callspec", None)
+    fixed = callspec.params.get("seed") if callspec is not None else None
+    seed = fixed if isinstance(fixed, int) else derived_seed(base, request.node.nodeid)
     request.node.user_properties.append(("seed", seed))
-    print(f"reliability seed: {seed} (replay with TELEGENT_RELIABILITY_SEED={seed})")
+    request.node.user_properties.append(("base seed", None if isinstance(fixed, int) else base))
     return random.Random(seed)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    props = dict(item.user_properties)
+    if report.failed and "seed" in props:
+        base = props.get("base seed")
+        replay = f"python -m pytest '{item.nodeid}'" + (f" --reliability-seed {base}" if base is not None else "")
+        report.sections.append(("reliability seed", f"trial seed {props['seed']}; replay: {replay}"))
 
 
 # --- configuration files -----------------------------------------------------------------------
