@@ -155,6 +155,63 @@ class StateWriter:
         return result
 
 
+_Holder = tuple[str, str | None]  # (address, member key or None for the workgroup itself)
+
+
+def _holds(state: State, holder: _Holder, ident: str) -> bool:
+    ws = state.workgroups.get(holder[0])
+    if ws is None:
+        return False
+    if holder[1] is None:
+        return ws.id == ident
+    member = ws.members.get(holder[1])
+    return member is not None and member.id == ident
+
+
+def _describe(holder: _Holder) -> str:
+    return holder[0] if holder[1] is None else f"{holder[0]} member {holder[1]}"
+
+
+class IdOwners:
+    """Which address holds each workgroup ID and each member ID, so that a server answering
+    two creates with the same ID is caught without scanning the whole state per create. Built
+    from the state on first use, then kept up to date by the creates and imports recorded;
+    an entry is trusted only if the state still holds that ID there."""
+
+    def __init__(self) -> None:
+        self._owners: dict[tuple[bool, str], _Holder] | None = None
+
+    def _index(self, state: State) -> dict[tuple[bool, str], _Holder]:
+        if self._owners is None:
+            self._owners = {}
+            for address, ws in state.workgroups.items():
+                if ws.id:
+                    self._owners[(False, ws.id)] = (address, None)
+                for key, member in ws.members.items():
+                    if member.id:
+                        self._owners[(True, member.id)] = (address, key)
+        return self._owners
+
+    def note(self, state: State, ident: str, holder: _Holder) -> None:
+        """`holder` has `ident` (an import: the planner checked it)."""
+        self._index(state)[(holder[1] is not None, ident)] = holder
+
+    def claim(self, state: State, ident: str, holder: _Holder) -> None:
+        """Record that `holder` now has `ident` from a create, or StepFailed naming both addresses."""
+        owners = self._index(state)
+        slot = (holder[1] is not None, ident)
+        other = owners.get(slot)
+        if other is not None and other != holder and _holds(state, other, ident):
+            what = "member" if holder[1] is not None else "workgroup"
+            raise StepFailed(
+                f"the server answered the create of {_describe(holder)} with {what} ID {ident}, which the "
+                f"state already records at {_describe(other)}; refusing to record one ID at two addresses. "
+                f"The pending create of {_describe(holder)} stays in the state for the next run to resolve; "
+                f"check the account (a server that repeats IDs is broken)"
+            )
+        owners[slot] = holder
+
+
 def _empty_value(name: str, schema: Mapping[str, Mapping[str, Any]]) -> Any:
     """How a field removed from the YAML is cleared through a partial update."""
     return False if schema.get(name, {}).get("type") == "boolean" else ""
@@ -186,6 +243,7 @@ class Applier:
         self._completed = 0
         self._total = 0
         self._creating = {c.address for c in plan.changes if CREATE in c.actions}
+        self._owners = IdOwners()
 
     # --- calls ---------------------------------------------------------------------------------------
 
@@ -368,12 +426,18 @@ class Applier:
         """Record the outcome of a call that succeeded; a failure to write says so."""
         try:
             commit()
+        except StepFailed:
+            raise
         except Exception as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise RecordFailed(f"{done}, but writing it to the state failed ({reason}). {advice}") from exc
 
     def _record_created(self, address: str, new_id: str) -> None:
-        self.writer.commit(lambda s: adopt_workgroup(s.workgroups[address], new_id), address)
+        def record(state: State) -> None:
+            self._owners.claim(state, new_id, (address, None))
+            adopt_workgroup(state.workgroups[address], new_id)
+
+        self.writer.commit(record, address)
 
     def _recheck_create(self, address: str) -> str | None:
         """After an ambiguous create: adopt the workgroup if it exists, else clear the intent.
@@ -460,6 +524,10 @@ class Applier:
                     if mc.member_id and mc.before is not None:
                         ws.members[mc.key] = MemberState(id=mc.member_id, fields=dict(mc.before))
                 state.workgroups[change.address] = ws
+                self._owners.note(state, str(change.import_id), (change.address, None))
+                for key, member in ws.members.items():
+                    if member.id:
+                        self._owners.note(state, member.id, (change.address, key))
 
             self.writer.commit(record, change.address)
             return change.import_id
@@ -530,6 +598,7 @@ class Applier:
                 continue
 
             def record(state: State, new_id: str = member_id) -> None:
+                self._owners.claim(state, new_id, (address, key))
                 ms = state.workgroups[address].members[key]
                 ms.id, ms.fields, ms.pending_create = new_id, after, None
 

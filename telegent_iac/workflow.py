@@ -49,7 +49,7 @@ def open_client(settings: Settings) -> Iterator[TelegentClient]:
     """The API client; with --sandbox, against an in-process sandbox whose database lives
     beside the state (so repeated runs see the same account). Never a silent fallback."""
     if not settings.sandbox:
-        client = TelegentClient.from_env(settings.env)
+        client = TelegentClient.from_env(settings.env, on_wait=settings.progress)
         try:
             yield client
         finally:
@@ -66,7 +66,7 @@ def open_client(settings: Settings) -> Iterator[TelegentClient]:
             f"not Telegent; its account is kept in {db})"
         )
         client = TelegentClient.from_env(settings.env, base_url=server.url, account_key=DEMO_ACCOUNT_KEY,
-                                         account_secret=DEMO_ACCOUNT_SECRET)
+                                         account_secret=DEMO_ACCOUNT_SECRET, on_wait=settings.progress)
         try:
             yield client
         finally:
@@ -97,6 +97,30 @@ def load_desired(settings: Settings, all_warnings: bool = False) -> Desired:
 
 def read_state(store: StateStore) -> State:
     return store.read() or State.new()
+
+
+def check_unique_ids(state: State, where: str) -> None:
+    """One ID at two addresses would have two configs fight over one workgroup (or one
+    delete take another's object): refuse to plan on such a state, naming both addresses.
+    The state commands still read it, so `state rm` can repair it."""
+    seen: dict[tuple[str, str], str] = {}  # (kind, ID) -> where: workgroup and member IDs may overlap
+    clashes: list[str] = []
+    for address, ws in sorted(state.workgroups.items()):
+        owned = [("workgroup", ws.id, address)]
+        owned += [("member", m.id, f"{address} member {key}") for key, m in sorted(ws.members.items())]
+        for kind, ident, at in owned:
+            if not ident:
+                continue
+            if (kind, ident) in seen:
+                clashes.append(f"{kind} ID {ident} is recorded at both {seen[kind, ident]} and {at}")
+            else:
+                seen[kind, ident] = at
+    if clashes:
+        raise UserError(
+            f"{where}: " + "; ".join(clashes[:5]) + (f" (and {len(clashes) - 5} more)" if len(clashes) > 5 else "")
+            + ". Only one of them can be that object: remove the wrong one with `telegent-iac state rm "
+            "ADDRESS` (and import it again if needed); nothing was planned or changed"
+        )
 
 
 def account_binding(client: TelegentClient, settings: Settings) -> AccountBinding:
@@ -160,6 +184,7 @@ def compute_plan(
 ) -> tuple[Plan, State]:
     """Read what the plan needs from the account and plan. Returns the plan and the state it
     was made against (pending creates resolved in a copy: planning never writes)."""
+    check_unique_ids(state, "the state")
     if live is None:
         live = client.list_workgroups()
     live_ids = {s.workgroup_id for s in live}
@@ -197,6 +222,7 @@ def plan_for_apply(
     plan. Returns the plan to carry out and the state to carry it out on."""
     progress = settings.progress
     state = read_state(store)
+    check_unique_ids(state, store.description)
     warm_up(desired, state, client)
     live = list_and_bind(state, client, settings, store.description)
     if saved_file is not None:

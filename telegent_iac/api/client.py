@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import json
 import logging
 import random
 import threading
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from telegent_iac import spec
@@ -47,12 +49,107 @@ ENV_RATE_LIMIT = "TELEGENT_RATE_LIMIT"
 ENV_RATE_BURST = "TELEGENT_RATE_BURST"
 ENV_ACCOUNT_ID = "TELEGENT_ACCOUNT_ID"
 ENV_TIMEOUT = "TELEGENT_HTTP_TIMEOUT"
+ENV_MAX_RESPONSE = "TELEGENT_MAX_RESPONSE_BYTES"
+ENV_MAX_RETRY_AFTER = "TELEGENT_MAX_RETRY_AFTER"
+
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_RETRY_AFTER = 120.0
+WAIT_NOTICE = 5.0  # a wait longer than this is announced through on_wait
 
 KEY_HASH_LABEL = b"telegent-iac account binding v1"
 
 log = logging.getLogger("telegent_iac.api")
 
 OnRequest = Callable[[str, str, int | None, float], None]
+OnWait = Callable[[str], None]
+
+
+# --- a total deadline per HTTP exchange ---------------------------------------------------------
+# httpx's timeouts bound each socket operation, so a server trickling a byte every few seconds
+# never trips them. The client sets this thread's deadline for the exchange, and every connect,
+# read and write of the connection pool is given at most the time left (a request runs in one
+# thread from start to end, so a thread-local is exactly per request).
+_deadline = threading.local()
+
+
+def _time_left(timeout: float | None) -> float | None:
+    at: float | None = getattr(_deadline, "at", None)
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the total deadline for the response has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _time_left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _time_left(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _time_left(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_tcp(host, port, _time_left(timeout), local_address,
+                                                       socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(path, _time_left(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _bound_by_deadline(http: httpx.Client) -> None:
+    """Give every connection pool of `http` (direct and proxy mounts) the deadline backend.
+    httpx has no public hook for the network backend; an injected transport (tests) has no
+    pool, and the per-chunk deadline check in _send_once still applies there."""
+    transports = [getattr(http, "_transport", None), *getattr(http, "_mounts", {}).values()]
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _DeadlineBackend):
+            pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response read completely, within the size cap and the deadline."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+class ResponseTooLarge(Exception):
+    pass
 
 
 def is_loopback(host: str) -> bool:
@@ -140,6 +237,17 @@ def rate_burst_from_env(env: Mapping[str, str]) -> int:
     return burst
 
 
+def _positive(name: str, raw: str, whole: bool) -> float:
+    what = "a whole number of bytes" if whole else "a number of seconds"
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be {what}, not {raw!r}") from None
+    if not (0 < value < float("inf")):  # also refuses nan
+        raise ConfigError(f"{name} must be positive and finite, not {raw!r}")
+    return value
+
+
 class TelegentClient:
     """Thread-safe: apply calls it from several worker threads at once."""
 
@@ -159,6 +267,9 @@ class TelegentClient:
         backoff_cap: float = BACKOFF_CAP,
         rate_window: float = 60.0,
         rate_burst: int = DEFAULT_BURST,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        on_wait: OnWait | None = None,  # told what a wait over WAIT_NOTICE seconds is for
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
@@ -179,6 +290,9 @@ class TelegentClient:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._on_request = on_request
+        self.max_response_bytes = max_response_bytes
+        self.max_retry_after = max_retry_after
+        self._on_wait = on_wait
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.limiter = RateLimiter(rate_limit, rate_window, burst=rate_burst)
@@ -195,6 +309,7 @@ class TelegentClient:
             verify=self.base_url.startswith("https://"),
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
         )
+        _bound_by_deadline(self._http)
 
     def __repr__(self) -> str:  # never the secret or a token
         return f"TelegentClient({self.base_url!r}, rate_limit={self.limiter.limit})"
@@ -203,9 +318,10 @@ class TelegentClient:
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> TelegentClient:
         """TELEGENT_API_URL (default DEFAULT_API_URL), TELEGENT_ACCOUNT_KEY,
         TELEGENT_ACCOUNT_SECRET, TELEGENT_RATE_LIMIT (default 50, 0 = no pacing),
-        TELEGENT_RATE_BURST (default 5) and
-        TELEGENT_ACCOUNT_ID (optional) and TELEGENT_HTTP_TIMEOUT (seconds, default 30). Keyword
-        overrides win over the environment (base_url, account_key, account_secret and any constructor keyword)."""
+        TELEGENT_RATE_BURST (default 5), TELEGENT_ACCOUNT_ID (optional), TELEGENT_HTTP_TIMEOUT
+        (seconds for a whole response, default 30), TELEGENT_MAX_RESPONSE_BYTES (default 16 MiB)
+        and TELEGENT_MAX_RETRY_AFTER (seconds, default 120). Keyword overrides win over the
+        environment (base_url, account_key, account_secret and any constructor keyword)."""
         base_url = overrides.pop("base_url", None) or env.get(ENV_URL, "").strip() or DEFAULT_API_URL
         key = overrides.pop("account_key", None) or env.get(ENV_KEY, "").strip()
         secret = overrides.pop("account_secret", None) or env.get(ENV_SECRET, "")
@@ -221,14 +337,11 @@ class TelegentClient:
             overrides["rate_burst"] = rate_burst_from_env(env)
         if "account_id" not in overrides:
             overrides["account_id"] = env.get(ENV_ACCOUNT_ID, "").strip() or None
-        if "timeout" not in overrides and env.get(ENV_TIMEOUT, "").strip():
-            raw = env[ENV_TIMEOUT].strip()
-            try:
-                overrides["timeout"] = float(raw)
-            except ValueError:
-                raise ConfigError(f"{ENV_TIMEOUT} must be a number of seconds, not {raw!r}") from None
-            if overrides["timeout"] <= 0:
-                raise ConfigError(f"{ENV_TIMEOUT} must be positive, not {raw!r}")
+        for name, keyword, whole in ((ENV_TIMEOUT, "timeout", False), (ENV_MAX_RETRY_AFTER, "max_retry_after", False),
+                                     (ENV_MAX_RESPONSE, "max_response_bytes", True)):
+            raw = env.get(name, "").strip()
+            if keyword not in overrides and raw:
+                overrides[keyword] = _positive(name, raw, whole)
         return cls(base_url, key, secret, **overrides)
 
     def close(self) -> None:
@@ -353,7 +466,7 @@ class TelegentClient:
             decode.unwrap(self._json(response), call.name)
 
     @staticmethod
-    def _json(response: httpx.Response | None) -> Any:
+    def _json(response: Reply | None) -> Any:
         if response is None or not response.content:
             return None
         try:
@@ -371,21 +484,25 @@ class TelegentClient:
                             endpoint=f"POST {spec.TOKENS}")
         return token, expiry
 
-    def _send_once(self, call: _Call, token: str | None) -> httpx.Response:
-        """One paced HTTP exchange; counts it, logs it and reports it to on_request."""
+    def _send_once(self, call: _Call, token: str | None) -> Reply:
+        """One paced HTTP exchange, read whole within the deadline and the size cap; counts it,
+        logs it and reports it to on_request."""
         headers = {"Authorization": f"Bearer {token}"} if token else None
         status: int | None = None
-        self.limiter.acquire()
+        self._acquire_slot(call)
         started = time.perf_counter()
+        _deadline.at = time.monotonic() + self.timeout
         try:
             with self._counts_lock:
                 self._counts[call.path] += 1
-            response = self._http.request(
+            with self._http.stream(
                 call.method, self.base_url + call.path, params=call.params,
                 json=call.body, headers=headers,
-            )
-            status = response.status_code
+            ) as response:
+                status = response.status_code
+                reply = Reply(status, response.headers, self._read_body(response))
         finally:
+            _deadline.at = None
             # Stamped after the response completed (or failed): see pacing.py for why.
             self.limiter.release()
             elapsed = time.perf_counter() - started
@@ -395,13 +512,48 @@ class TelegentClient:
                     self._on_request(call.method, call.path, status, elapsed)
                 except Exception:  # a broken observer must not mask the request's own outcome
                     log.exception("on_request callback failed")
-        return response
+        return reply
 
-    def _wait(self, seconds: float) -> None:
-        if seconds > 0:
-            self._sleep(seconds)
+    def _read_body(self, response: httpx.Response) -> bytes:
+        """The body, refused as soon as it passes the cap (never buffered whole first) and cut
+        off at the deadline however slowly it trickles in."""
+        cap = self.max_response_bytes
+        declared = response.headers.get("Content-Length", "").strip()
+        if declared.isdigit() and int(declared) > cap:
+            raise ResponseTooLarge(f"the response announces {int(declared):,} bytes")
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > cap:
+                raise ResponseTooLarge(f"the response passed {cap:,} bytes")
+            at = getattr(_deadline, "at", None)
+            if at is not None and time.monotonic() > at:  # bytes keep coming, but too slowly
+                raise httpx.ReadTimeout("the total deadline for the response has passed")
+        return bytes(body)
 
-    def _call(self, call: _Call) -> httpx.Response | None:
+    def _acquire_slot(self, call: _Call) -> None:
+        def announce(seconds: float) -> None:
+            self._announce(f"Waiting about {seconds:.0f}s for the account's rate limit "
+                           f"({self.limiter.limit} requests a minute) before {call.name}...")
+
+        self.limiter.acquire(announce if self._on_wait is not None else None, notice=WAIT_NOTICE)
+
+    def _announce(self, message: str) -> None:
+        if self._on_wait is None:
+            return
+        try:
+            self._on_wait(message)
+        except Exception:  # a broken observer must not stop the run
+            log.exception("on_wait callback failed")
+
+    def _wait(self, seconds: float, why: str = "") -> None:
+        if seconds <= 0:
+            return
+        if seconds > WAIT_NOTICE:
+            self._announce(f"Waiting {seconds:.0f}s {why}...")
+        self._sleep(seconds)
+
+    def _call(self, call: _Call) -> Reply | None:
         """Send `call` with its token, retrying what may be retried; the 2xx response, or
         None for a delete whose earlier attempt evidently worked (404 afterwards)."""
         retries = 0  # transient failures retried
@@ -412,16 +564,25 @@ class TelegentClient:
             token = self._tokens.get(call.path) if call.auth else None
             try:
                 response = self._send_once(call, token)
+            except ResponseTooLarge as exc:
+                # Not retried: the same request would get the same answer. A mutating call may
+                # have taken effect before its answer was refused.
+                raise ApiError(f"{exc}, more than the {self.max_response_bytes:,}-byte cap ({ENV_MAX_RESPONSE}); "
+                               f"refused unread" + ("; the request may have taken effect" if call.mutating else ""),
+                               endpoint=call.name, ambiguous=call.mutating) from None
             except httpx.TransportError as exc:
                 outcome = classify_exception(exc, repeatable=call.repeatable)
                 sent = not request_not_sent(exc)
-                what = f"no response ({type(exc).__name__})"
+                if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
+                    what = f"no complete response within {self.timeout:g}s ({ENV_TIMEOUT})"
+                else:
+                    what = f"no response ({type(exc).__name__})"
                 if outcome is Outcome.AMBIGUOUS:
                     raise ApiError(f"{what}; the request may have taken effect",
                                    endpoint=call.name, ambiguous=True) from None
                 maybe_done = maybe_done or sent
                 if retries < self.max_retries:
-                    self._wait(self._backoff(retries))
+                    self._wait(self._backoff(retries), f"before retrying {call.name} ({what})")
                     retries += 1
                     continue
                 raise ApiError(f"{what} after {retries + 1} attempts", endpoint=call.name,
@@ -448,7 +609,14 @@ class TelegentClient:
                 self.limiter.throttled()
                 if throttled < self.max_throttle_retries:
                     wait = parse_retry_after(response.headers.get("Retry-After"))
-                    self._wait(self._backoff(throttled) if wait is None else wait)
+                    if wait is not None and wait > self.max_retry_after:
+                        raise ApiError(
+                            f"rate limited, and the server asks to wait {wait:.0f}s (Retry-After), more than "
+                            f"{self.max_retry_after:g}s ({ENV_MAX_RETRY_AFTER}); stopped instead of waiting. "
+                            f"Run again later", status=status, endpoint=call.name,
+                            ambiguous=maybe_done and call.mutating)
+                    self._wait(self._backoff(throttled) if wait is None else wait,
+                               f"as the server asks (HTTP 429, rate limited) before retrying {call.name}")
                     throttled += 1
                     continue
                 raise ApiError(f"{message} (still rate limited after {throttled} waits)",
@@ -460,7 +628,7 @@ class TelegentClient:
             if outcome is Outcome.RETRY:
                 maybe_done = True
                 if retries < self.max_retries:
-                    self._wait(self._backoff(retries))
+                    self._wait(self._backoff(retries), f"before retrying {call.name} (HTTP {status})")
                     retries += 1
                     continue
                 raise ApiError(f"{message} (after {retries + 1} attempts)", status=status,

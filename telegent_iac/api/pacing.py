@@ -106,9 +106,10 @@ class RateLimiter:
         self._in_flight += 1
         return True, 0.0
 
-    def acquire(self) -> None:
+    def acquire(self, on_long_wait: Callable[[float], None] | None = None, notice: float = 5.0) -> None:
         """Block until a request may be sent; the caller must call `release()` once after its
-        response completed or failed."""
+        response completed or failed. `on_long_wait(seconds)` is called once if the wait is
+        going to last (or has lasted) more than `notice` seconds."""
         if not self.enabled:
             return
         started = self._clock()
@@ -118,6 +119,11 @@ class RateLimiter:
                 if taken:
                     self.waited += self._clock() - started
                     return
+                if on_long_wait is not None:
+                    expected = self._clock() - started + (delay or 0.0)
+                    if expected > notice:
+                        on_long_wait(expected)
+                        on_long_wait = None
                 if self._sleep is None:
                     # A release notifies; otherwise wake when the oldest stamp ages out.
                     self._cond.wait(delay)

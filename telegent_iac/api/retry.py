@@ -18,7 +18,6 @@ TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REFRESH_STATUSES = frozenset({401, 403})
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
-RETRY_AFTER_CAP = 300.0  # never sleep longer than this on one Retry-After
 
 
 class Outcome(enum.Enum):
@@ -69,7 +68,8 @@ def backoff(attempt: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CA
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds to wait: delta-seconds or an HTTP date; None if absent/bad."""
+    """Retry-After as seconds to wait: delta-seconds or an HTTP date; None if absent/bad.
+    Not capped here: the client refuses a wait above its limit rather than shortening it."""
     if value is None:
         return None
     text = value.strip()
@@ -87,4 +87,4 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         seconds = (when - (now or datetime.now(UTC))).total_seconds()
     if seconds != seconds:  # NaN
         return None
-    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+    return max(seconds, 0.0)
