@@ -38,6 +38,7 @@ from telegent_iac.plan.pending import (
     age_seconds,
     resolve_member,
     resolve_workgroup,
+    uncertain_member,
 )
 from telegent_iac.state.model import MemberState, PendingCreate, State, WorkgroupState, utc_now
 from telegent_iac.state.store import StateStore
@@ -523,6 +524,8 @@ class Applier:
                 for mc in change.members:
                     if mc.member_id and mc.before is not None:
                         ws.members[mc.key] = MemberState(id=mc.member_id, fields=dict(mc.before))
+                    elif mc.uncertain:
+                        ws.members[mc.key] = uncertain_member(mc.key, mc.after or {})
                 state.workgroups[change.address] = ws
                 self._owners.note(state, str(change.import_id), (change.address, None))
                 for key, member in ws.members.items():

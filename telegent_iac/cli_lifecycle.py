@@ -11,6 +11,7 @@ import click
 
 from telegent_iac import lifecycle, workflow
 from telegent_iac.cli import api_options, err, handle_errors, locked, settings_from, state_options
+from telegent_iac.plan.pending import uncertain_member_message
 from telegent_iac.problems import UserError
 from telegent_iac.state import open_store
 from telegent_iac.state.store import StateStore
@@ -53,7 +54,8 @@ def import_command(address: str, workgroup_id: str, paths: tuple[str, ...], var_
     click.echo(f"Imported {workgroup_id} as {address}: {ws.fields.get('Name', '')!r} "
                f"({ws.fields.get('Type', 'unknown type')}), {members} member{'s' if members != 1 else ''}.")
     for key, ms in sorted(ws.members.items()):
-        click.echo(f"  member {key} [id={ms.id}]")
+        note = f"[id={ms.id}]" if ms.id else uncertain_member_message(address, key)
+        click.echo(f"  member {key} {note}")
     click.echo("Nothing in the account was changed. Run `telegent-iac plan` to compare it with the configuration.")
 
 
@@ -98,6 +100,8 @@ def export_command(out: str, force: bool, state_location: str, lock_timeout: flo
             exported = lifecycle.export_account(client, err)
         for skipped in exported.skipped:
             err(f"Warning: {skipped.describe()}")
+        for address, note in exported.unread.items():
+            err(f"Warning: {address}: {note} (marked in the file)")
         if out_path is None:
             click.echo(exported.yaml_text, nl=False)
         else:
@@ -160,6 +164,46 @@ def state_rm(addresses: tuple[str, ...], state_location: str, lock_timeout: floa
     for address, ws in removed:
         click.echo(f"Removed {address} ({ws.id or 'no ID'}) from the state; the workgroup is untouched "
                    "in the account.")
+
+
+@state_group.command("adopt-member")
+@click.argument("address")
+@click.argument("key")
+@click.argument("activity_id")
+@state_options
+@handle_errors
+def state_adopt_member(address: str, key: str, activity_id: str, state_location: str, lock_timeout: float) -> None:
+    """Settle an uncertain member: it exists in Telegent as ACTIVITY_ID (its WorkgroupActivityId).
+
+    A member is uncertain when a create for it may have reached Telegent but the account's
+    workgroup details list no activities, so telegent-iac cannot look. Nothing in the account
+    changes: the ID is recorded under member KEY of ADDRESS.
+    """
+    store = _store(state_location, lock_timeout)
+    with locked(store, "state adopt-member", lock_timeout):
+        state = workflow.read_state(store)
+        lifecycle.adopt_member(state, address, key, activity_id)
+        store.write(state)
+    click.echo(f"Recorded {address} member {key} as activity {activity_id}; the account is untouched.")
+
+
+@state_group.command("confirm-absent")
+@click.argument("address")
+@click.argument("key")
+@state_options
+@handle_errors
+def state_confirm_absent(address: str, key: str, state_location: str, lock_timeout: float) -> None:
+    """Settle an uncertain member: you checked in Telegent and it does not exist.
+
+    The record is dropped, so the next apply creates member KEY of ADDRESS. Confirm only what
+    you checked: if it does exist, the next apply makes a duplicate.
+    """
+    store = _store(state_location, lock_timeout)
+    with locked(store, "state confirm-absent", lock_timeout):
+        state = workflow.read_state(store)
+        lifecycle.confirm_absent(state, address, key)
+        store.write(state)
+    click.echo(f"Forgot the uncertain create of {address} member {key}; the next apply creates it.")
 
 
 @state_group.command("mv")

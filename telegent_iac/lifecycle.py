@@ -20,8 +20,18 @@ import yaml
 from telegent_iac import __version__, config, spec
 from telegent_iac.addresses import is_address, rename_address, retarget, slugify, unique_address
 from telegent_iac.api.errors import NotFoundError
-from telegent_iac.model import LiveSummary, Member, Workgroup, member_key, member_refs, workgroup_refs
-from telegent_iac.plan.planner import live_fields, live_members
+from telegent_iac.model import (
+    LiveSummary,
+    Member,
+    Workgroup,
+    member_key,
+    member_refs,
+    members_known,
+    unsaid_fields,
+    workgroup_refs,
+)
+from telegent_iac.plan.pending import uncertain_member
+from telegent_iac.plan.planner import READ_IGNORED, live_fields, live_members
 from telegent_iac.problems import UserError
 from telegent_iac.state.model import MemberState, State, WorkgroupState
 
@@ -48,12 +58,17 @@ def member_states(
     A live activity that rings what a declared member rings takes that member's key (so an
     explicit `key:` in the YAML is honoured); the rest are keyed by `model.member_key` of their
     fields, with "#2", "#3"... when two would otherwise share a key.
+
+    When the detail lists no activities the members are unknown: each declared one is recorded
+    as uncertain (the user settles it: `state adopt-member` / `state confirm-absent`), never as
+    absent, and none is invented.
     """
+    activities = live_members(detail, id_to_address)
+    if activities is None:
+        return {m.key: uncertain_member(m.key, m.fields) for m in declared}
     by_derived = {member_key(m.fields): m.key for m in declared}
     out: dict[str, MemberState] = {}
-    for activity_id, fields in sorted(
-        live_members(detail, id_to_address).items(), key=lambda item: _member_sort_key(item[1], item[0])
-    ):
+    for activity_id, fields in sorted(activities.items(), key=lambda item: _member_sort_key(item[1], item[0])):
         derived = member_key(fields)
         key = by_derived.pop(derived, derived)
         n = 2
@@ -150,6 +165,24 @@ class Export:
     yaml_text: str
     workgroups: dict[str, WorkgroupState]  # address -> state entry
     skipped: list[Skipped] = field(default_factory=list)
+    # address -> what could not be read from the account (also a comment in the YAML)
+    unread: dict[str, str] = field(default_factory=dict)
+
+
+def unread_note(detail: Mapping[str, Any]) -> str | None:
+    """What a live detail did not say, in words (None when it said everything)."""
+    parts = []
+    if not members_known(detail):
+        parts.append("its members (the details list no activities)")
+    fields = sorted(unsaid_fields(detail) - READ_IGNORED)
+    if fields:
+        parts.append(f"the fields {', '.join(fields)} (not in the details)")
+    if not parts:
+        return None
+    return (
+        "could not read " + " nor ".join(parts) + " from the account; they are left out here and "
+        "in the state, and telegent-iac will neither check nor change them until you declare them"
+    )
 
 
 @dataclass
@@ -210,10 +243,11 @@ def build_export(live: Sequence[LiveSummary], details: Mapping[str, Mapping[str,
             for address, reason in dangling.items():
                 _skip(candidates, address, reason, skipped)
             continue
-        text, blocks = render_config(states)
+        unread = {c.address: note for c in candidates.values() if (note := unread_note(c.detail))}
+        text, blocks = render_config(states, unread)
         problems = _validate(text)
         if not problems:
-            return Export(text, dict(sorted(states.items())), skipped)
+            return Export(text, dict(sorted(states.items())), skipped, dict(sorted(unread.items())))
         for address, messages in _problems_by_block(problems, blocks).items():
             _skip(candidates, address, "; ".join(messages), skipped)
     raise AssertionError("export did not converge")  # each round skips at least one workgroup
@@ -263,8 +297,11 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)  # indent list items under their key
 
 
-def render_config(states: Mapping[str, WorkgroupState]) -> tuple[str, dict[str, tuple[int, int]]]:
-    """The YAML text and, per address, the 1-based line range its block occupies."""
+def render_config(
+    states: Mapping[str, WorkgroupState], unread: Mapping[str, str] | None = None
+) -> tuple[str, dict[str, tuple[int, int]]]:
+    """The YAML text and, per address, the 1-based line range its block occupies. `unread`
+    (address -> words) marks a workgroup that could not be read whole with a comment."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"# Exported from the live Telegent account by telegent-iac {__version__} export, {stamp}.",
@@ -289,6 +326,8 @@ def render_config(states: Mapping[str, WorkgroupState]) -> tuple[str, dict[str, 
             body["members"] = members
         dumped = yaml.dump({address: body}, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                            default_flow_style=False, width=4096)
+        if unread and address in unread:
+            lines.append(f"  # NOTE: {unread[address]}.")
         start = len(lines) + 1
         lines += ["  " + line if line else line for line in dumped.rstrip("\n").split("\n")]
         blocks[address] = (start, len(lines))
@@ -350,6 +389,9 @@ def state_rows(state: State) -> list[str]:
             notes.append(f"old objects to delete: {', '.join(ws.deposed)}")
         members = len(ws.members)
         notes.append(f"{members} member{'s' if members != 1 else ''}")
+        uncertain = sorted(k for k, m in ws.members.items() if m.pending_create is not None)
+        if uncertain:
+            notes.append(f"uncertain members: {', '.join(uncertain)}")
         rows.append(f"{address}\t{ws.id or '(no ID yet)'}\t{ws.fields.get('Name', '')}\t{'; '.join(notes)}")
     return rows
 
@@ -358,7 +400,11 @@ def describe_workgroup(address: str, ws: WorkgroupState) -> str:
     """`state show ADDRESS`: the entry as YAML (same field names as the config)."""
     body: dict[str, Any] = {"id": ws.id, "prevent_destroy": ws.prevent_destroy, "fields": dict(ws.fields)}
     if ws.members:
-        body["members"] = {k: {"id": m.id, "fields": dict(m.fields)} for k, m in sorted(ws.members.items())}
+        body["members"] = {
+            k: {"id": m.id, "fields": dict(m.fields)}
+            | ({"uncertain (create sent, outcome unknown)": m.pending_create.to_dict()} if m.pending_create else {})
+            for k, m in sorted(ws.members.items())
+        }
     if ws.pending_create is not None:
         body["pending_create"] = ws.pending_create.to_dict()
     if ws.deposed:
@@ -373,6 +419,43 @@ def forget(state: State, address: str) -> WorkgroupState:
     if ws is None:
         raise UserError(f"{address} is not in the state{_known_hint(state, address)}")
     return ws
+
+
+def _uncertain(state: State, address: str, key: str) -> MemberState:
+    ws = state.workgroups.get(address)
+    if ws is None:
+        raise UserError(f"{address} is not in the state{_known_hint(state, address)}")
+    ms = ws.members.get(key)
+    if ms is None or ms.pending_create is None:
+        pending = sorted(k for k, m in ws.members.items() if m.pending_create is not None)
+        hint = f" (uncertain members of {address}: {', '.join(pending)})" if pending else ""
+        raise UserError(f"{address} has no uncertain member {key!r}{hint}")
+    return ms
+
+
+def adopt_member(state: State, address: str, key: str, activity_id: str) -> MemberState:
+    """`state adopt-member`: an uncertain member exists as `activity_id`; record it."""
+    ms = _uncertain(state, address, key)
+    activity_id = activity_id.strip()
+    if not activity_id:
+        raise UserError("the activity ID must not be empty")
+    for other, ws in state.workgroups.items():
+        for other_key, m in ws.members.items():
+            if m.id == activity_id:
+                raise UserError(f"activity {activity_id} is already recorded as {other} member {other_key}")
+    assert ms.pending_create is not None
+    ms.id, ms.fields, ms.pending_create = activity_id, dict(ms.pending_create.fields), None
+    return ms
+
+
+def confirm_absent(state: State, address: str, key: str) -> None:
+    """`state confirm-absent`: an uncertain member does not exist; forget the record so the
+    next apply creates it."""
+    ms = _uncertain(state, address, key)
+    if ms.id is None:
+        del state.workgroups[address].members[key]
+    else:
+        ms.pending_create = None
 
 
 def move(state: State, old: str, new: str) -> None:

@@ -145,6 +145,35 @@ class LiveSummary:
     name: str
     type: str | None  # canonical; None when the read spelling is ambiguous ("ring")
     active: bool | None = None
+    # Canonical fields the entry said beyond the four above (a list may carry whole records);
+    # a field the entry did not carry is unknown, not unset: see `Said`.
+    fields: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    said: frozenset[str] = field(default=frozenset(), compare=False)
+
+
+# --- unknown is not empty --------------------------------------------------------------------
+#
+# A read says three things about a field: a value, "not set" (null or ""), or nothing at all
+# (the key is absent). Canonical fields keep only values, so what a read did *not* say is
+# carried next to them. A live workgroup detail (api.decode.decode_workgroup) is a dict of
+# canonical fields plus:
+#   ACTIVITIES  the members the response listed; the key is absent when it listed none at all
+#               (then the members are unknown, never "none");
+#   UNSAID      the spec fields the response did not carry: unknown, never "unset".
+# A spec field neither in the dict nor in UNSAID was said to be unset.
+
+ACTIVITIES = "Activities"
+UNSAID = "Unsaid"
+
+
+def members_known(detail: Mapping[str, Any]) -> bool:
+    """Whether a live detail listed the workgroup's members (an empty list is known: none)."""
+    return ACTIVITIES in detail
+
+
+def unsaid_fields(detail: Mapping[str, Any]) -> frozenset[str]:
+    """The spec fields a live detail did not carry: their live values are unknown."""
+    return frozenset(detail.get(UNSAID, ()))
 
 
 # --- canonical form -----------------------------------------------------------------------
@@ -238,6 +267,12 @@ def canonical_member(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def canonical_schedule(raw: Mapping[str, Any]) -> dict[str, Any]:
     return canonical_fields(raw, spec.schedule_fields())
+
+
+def said_fields(raw: Mapping[str, Any], schema: Mapping[str, Any]) -> frozenset[str]:
+    """The names of `schema`'s fields that `raw` carries (any value, null and "" included)."""
+    present = {str(k).lower() for k in raw}
+    return frozenset(name for name in schema if name.lower() in present)
 
 
 # --- references between workgroups ---------------------------------------------------------

@@ -5,6 +5,9 @@ reader here accepts: a `{Successful, Data}` envelope or a bare object; keys in a
 (WorkgroupId / workgroupId / workgroupID); a list under `Workgroups` or `Results` (or as
 `Data`, or bare); IDs as opaque strings (no prefix checks); Types and booleans in their read
 spellings, mapped through the canonical model.
+
+What a response does not carry is unknown, never empty (see `model.UNSAID`): a detail without
+an activity list has unknown members, not none.
 """
 
 from __future__ import annotations
@@ -13,13 +16,17 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from telegent_iac import spec
 from telegent_iac.api.errors import ApiError
 from telegent_iac.model import (
+    ACTIVITIES,
+    UNSAID,
     LiveSummary,
     canonical_bool,
     canonical_member,
     canonical_type,
     canonical_workgroup,
+    said_fields,
 )
 
 LIST_KEYS = ("Workgroups", "Results", "Schedules", "Items")
@@ -155,12 +162,15 @@ def decode_summaries(body: Any, endpoint: str = "") -> list[LiveSummary]:
             # Skipping it could hide a workgroup from duplicate detection: refuse instead.
             raise ApiError("a listed workgroup has no WorkgroupId", endpoint=endpoint)
         name = ci_get(item, "Name")
+        schema = spec.workgroup_fields()
         out.append(
             LiveSummary(
                 workgroup_id=wid,
                 name="" if name is None else str(name),
                 type=canonical_type(ci_get(item, "Type")),
                 active=canonical_bool(ci_get(item, "Active")),
+                fields=canonical_workgroup(item),
+                said=said_fields(item, schema),
             )
         )
     return out
@@ -175,7 +185,9 @@ def decode_activity(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def decode_workgroup(body: Any, workgroup_id: str = "", endpoint: str = "") -> dict[str, Any]:
-    """GET /workgroups?WorkgroupId= -> canonical workgroup fields plus "Activities"."""
+    """GET /workgroups?WorkgroupId= -> canonical workgroup fields, plus "Activities" only when
+    the response listed them (`null` is an empty list; no key at all is unknown), plus "Unsaid":
+    the spec fields the response did not carry."""
     inner = unwrap(body, endpoint)
     if isinstance(inner, Mapping):
         nested = ci_get(inner, "Workgroup")
@@ -193,11 +205,19 @@ def decode_workgroup(body: Any, workgroup_id: str = "", endpoint: str = "") -> d
     if not isinstance(inner, Mapping):
         raise ApiError("workgroup details response is not an object", endpoint=endpoint)
     out = canonical_workgroup(inner)
-    raw_activities = ci_get(inner, *ACTIVITY_KEYS)
-    activities: list[dict[str, Any]] = []
-    if isinstance(raw_activities, list):
-        activities = [decode_activity(a) for a in raw_activities if isinstance(a, Mapping)]
-    out["Activities"] = activities
+    schema = spec.workgroup_fields()
+    out[UNSAID] = sorted(set(schema) - said_fields(inner, schema))
+    key = next((k for k in ACTIVITY_KEYS if ci_has(inner, k)), None)
+    if key is not None:
+        raw_activities = ci_get(inner, key)
+        if raw_activities is None:
+            out[ACTIVITIES] = []
+        elif isinstance(raw_activities, list) and all(isinstance(a, Mapping) for a in raw_activities):
+            out[ACTIVITIES] = [decode_activity(a) for a in raw_activities]
+        else:
+            # Guessing here could make a plan create or delete members on the strength of it.
+            raise ApiError("workgroup details carry an activity list that is not a list of objects",
+                           endpoint=endpoint)
     return out
 
 

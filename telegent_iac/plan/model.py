@@ -27,6 +27,9 @@ class MemberChange:
     reason: str = ""
     previous_key: str | None = None  # re-keyed in the state (same activity, new key)
     resend_refs: bool = False  # a workgroup it refers to gets a new ID: send the reference again
+    # import on an account whose details list no activities: whether the member exists is
+    # unknown, so it is recorded as uncertain (to be settled by the user), never created
+    uncertain: bool = False
 
     @property
     def is_noop(self) -> bool:
@@ -118,6 +121,9 @@ class Plan:
     resolved: list[str] = field(default_factory=list)
     # --target addresses: the plan covers only them and what they refer to
     targets: list[str] = field(default_factory=list)
+    # what the plan could not check (e.g. members of an account whose details list none), in
+    # words, each said once per run; nothing is planned on the strength of it
+    unchecked: list[str] = field(default_factory=list)
 
     # --- counts ---------------------------------------------------------------------------
     def count(self, kind: str) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 
 from telegent_iac.model import LiveSummary, type_matches
 from telegent_iac.plan.planner import live_members
-from telegent_iac.state.model import PendingCreate, State, WorkgroupState
+from telegent_iac.state.model import MemberState, PendingCreate, State, WorkgroupState, utc_now
 
 ADOPTED = "adopted"
 NOT_CREATED = "not-created"
@@ -98,6 +98,23 @@ def resolve_workgroup(
     )
 
 
+def uncertain_member_message(address: str, key: str) -> str:
+    """What to do about a member whose create may or may not have happened, on an account
+    whose workgroup details list no activities (so the tool cannot look)."""
+    return (
+        "uncertain: telegent-iac cannot tell whether this member exists (a create for it may have "
+        "reached Telegent, and this account's workgroup details list no activities). Look in "
+        f"Telegent, then either `telegent-iac state adopt-member {address} {key} ACTIVITY_ID` (it "
+        f"exists: record its WorkgroupActivityId) or `telegent-iac state confirm-absent {address} {key}` "
+        f"(it does not: the next apply creates it)"
+    )
+
+
+def uncertain_member(key: str, fields: Mapping[str, Any]) -> MemberState:
+    """A member whose existence is unknown, recorded for the user to settle (see above)."""
+    return MemberState(pending_create=PendingCreate(key, str(fields.get("Type", "")), utc_now(), dict(fields)))
+
+
 def resolve_member(
     state: State, address: str, key: str, detail: Mapping[str, Any] | None, min_age: float = 0.0
 ) -> Resolution:
@@ -110,16 +127,14 @@ def resolve_member(
         if ms.id is None:
             del ws.members[key]
         return Resolution(address, key, NOT_CREATED)
-    if "Activities" not in detail:
-        return Resolution(
-            address, key, AMBIGUOUS,
-            message="an interrupted member create cannot be checked: the account does not list activities",
-        )
     id_to_address = {w.id: a for a, w in state.workgroups.items() if w.id}
+    activities = live_members(detail, id_to_address)
+    if activities is None:  # never "not created": that would create it again, maybe twice
+        return Resolution(address, key, AMBIGUOUS, message=uncertain_member_message(address, key))
     known = {m.id for m in ws.members.values() if m.id}
     matches = [
         activity_id
-        for activity_id, fields in live_members(detail, id_to_address).items()
+        for activity_id, fields in activities.items()
         if activity_id not in known and all(fields.get(k) == v for k, v in pending.fields.items())
     ]
     if matches:

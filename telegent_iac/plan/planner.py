@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegent_iac import spec
 from telegent_iac.addresses import rename_address
 from telegent_iac.model import (
+    ACTIVITIES,
     Desired,
     LiveSummary,
     Member,
     Workgroup,
     member_key,
     member_refs,
+    members_known,
+    unsaid_fields,
     workgroup_refs,
 )
 from telegent_iac.plan.model import (
@@ -41,6 +44,9 @@ REFRESH_MODES = ("summary", "full", "refresh-only")
 # Below this many managed workgroups the destroy threshold does not apply (as octoDNS does):
 # deleting 1 of 3 is 33% but hardly a mass deletion.
 THRESHOLD_MIN_MANAGED = 10
+# Sent on writes to say which (sub-)account acts, never compared on reads: the docs show reads
+# echoing the caller's own key, the sub-account's, or nothing.
+READ_IGNORED = frozenset({"AccountId"})
 
 
 @dataclass(frozen=True)
@@ -63,10 +69,15 @@ def addressify(fields: Mapping[str, Any], id_to_address: Mapping[str, str], memb
     return out
 
 
-def live_members(detail: Mapping[str, Any], id_to_address: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """WorkgroupActivityId -> member fields (address form) from a workgroup's live detail."""
+def live_members(
+    detail: Mapping[str, Any], id_to_address: Mapping[str, str]
+) -> dict[str, dict[str, Any]] | None:
+    """WorkgroupActivityId -> member fields (address form) from a workgroup's live detail;
+    None when the detail did not list activities (the members are unknown, not none)."""
+    if not members_known(detail):
+        return None
     out: dict[str, dict[str, Any]] = {}
-    for activity in detail.get("Activities", []) or []:
+    for activity in detail[ACTIVITIES]:
         activity_id = activity.get("WorkgroupActivityId")
         if activity_id:
             fields = {k: v for k, v in activity.items() if k not in ("WorkgroupActivityId", "WorkgroupId")}
@@ -75,8 +86,9 @@ def live_members(detail: Mapping[str, Any], id_to_address: Mapping[str, str]) ->
 
 
 def live_fields(detail: Mapping[str, Any], id_to_address: Mapping[str, str]) -> dict[str, Any]:
+    """The canonical fields a live detail set (what it did not say is in `unsaid_fields`)."""
     known = spec.workgroup_fields()
-    fields = {k: v for k, v in detail.items() if k in known}
+    fields = {k: v for k, v in detail.items() if k in known and k not in READ_IGNORED}
     return addressify(fields, id_to_address)
 
 
@@ -120,11 +132,13 @@ def make_plan(
             unknown_by_name.setdefault(summary.name, []).append(summary)
     imports = {i.address: i for i in desired.imports}
     full = options.refresh in ("full", "refresh-only")
+    unchecked = Unchecked()
 
     for wg in desired:
         ws = state.workgroups.get(wg.address)
         if wg.address in imports and not (ws and ws.id == imports[wg.address].workgroup_id):
-            change = _plan_import(wg, ws, imports[wg.address].workgroup_id, live_by_id, details, id_to_address, plan)
+            change = _plan_import(wg, ws, imports[wg.address].workgroup_id, live_by_id, details, id_to_address, plan,
+                                  unchecked)
         elif ws is None or ws.id is None:
             change = _plan_new(wg, unknown_by_name, plan)
         elif ws.id not in live_by_id:
@@ -133,7 +147,7 @@ def make_plan(
         else:
             known_fields, known_members = ws.fields, ws.members
             if full and ws.id in details:
-                known_fields, known_members = _refresh(wg, ws, details[ws.id], id_to_address, plan)
+                known_fields, known_members = _refresh(wg, ws, details[ws.id], id_to_address, plan, unchecked)
             change = _plan_existing(wg, ws, known_fields, known_members, options, plan)
         if ws is not None and ws.deposed:
             change.deposed = [i for i in ws.deposed if i in live_by_id]
@@ -153,6 +167,7 @@ def make_plan(
     if options.targets:
         _keep_targets(desired, state, options.targets, plan)
     _check_threshold(state, options, plan)
+    plan.unchecked = unchecked.describe()
     return plan
 
 
@@ -234,6 +249,7 @@ def _plan_import(
     details: Mapping[str, Mapping[str, Any]],
     id_to_address: Mapping[str, str],
     plan: Plan,
+    unchecked: Unchecked,
 ) -> ResourceChange:
     change = ResourceChange(address=wg.address, actions=[IMPORT], import_id=import_id, after=dict(wg.fields))
     if ws is not None and ws.id:
@@ -257,10 +273,20 @@ def _plan_import(
     if change.changed:
         actions.append(UPDATE)
     members_live = live_members(detail, id_to_address)
-    known = {}
-    for activity_id, fields in members_live.items():
-        known[_key_for_live(fields, wg.members, activity_id)] = MemberState(id=activity_id, fields=fields)
-    change.members = diff_members(wg.members, known)
+    if members_live is None:
+        # Whether the declared members exist is unknown: creating them could duplicate them.
+        # They are recorded as uncertain, for the user to settle (state adopt-member/...).
+        unchecked.members.add(wg.address)
+        change.members = [
+            MemberChange(m.key, [NOOP], after=dict(m.fields), uncertain=True,
+                         reason="cannot be checked (the account lists no activities): recorded as uncertain")
+            for m in wg.members
+        ]
+    else:
+        known = {}
+        for activity_id, fields in members_live.items():
+            known[_key_for_live(fields, wg.members, activity_id)] = MemberState(id=activity_id, fields=fields)
+        change.members = diff_members(wg.members, known)
     if any(not m.is_noop for m in change.members) and UPDATE not in actions:
         actions.append(UPDATE)
     change.actions = actions
@@ -371,19 +397,25 @@ def _refresh(
     detail: Mapping[str, Any],
     id_to_address: Mapping[str, str],
     plan: Plan,
+    unchecked: Unchecked,
 ) -> tuple[dict[str, Any], dict[str, MemberState]]:
-    """Compare the live detail with the state; record drift; return the live view as known."""
+    """Compare the live detail with the state; record drift; return the live view as known.
+    What the detail did not say is not drift: the state's value is kept for it."""
     live = live_fields(detail, id_to_address)
     # Only fields we set or declare count: what the server adds on its own is not drift.
     keys = set(ws.fields) | set(wg.fields)
-    known_fields = {k: live[k] for k in keys if k in live}
-    for name in diff_fields(ws.fields, known_fields, keys):
+    unknown = (unsaid_fields(detail) | READ_IGNORED) & keys
+    unchecked.fields.update(unknown - READ_IGNORED)
+    known_fields = {k: live[k] for k in keys - unknown if k in live}
+    known_fields.update({k: ws.fields[k] for k in unknown if k in ws.fields})
+    for name in diff_fields(ws.fields, known_fields, keys - unknown):
         plan.drift.append(Drift(wg.address, name, ws.fields.get(name), known_fields.get(name)))
-    if "Activities" not in detail:  # the server embeds no activities: trust the state for members
+    activities = live_members(detail, id_to_address)
+    if activities is None:  # members unknown: keep what the state knows, plan nothing on them
+        unchecked.members.add(wg.address)
         return known_fields, dict(ws.members)
     known_members: dict[str, MemberState] = {}
     by_id = {ms.id: key for key, ms in ws.members.items() if ms.id}
-    activities = live_members(detail, id_to_address)
     for activity_id, fields in activities.items():
         key = by_id.get(activity_id)
         if key is None:
@@ -398,6 +430,32 @@ def _refresh(
         if ms.id and ms.id not in activities:
             plan.drift.append(Drift(wg.address, f"member {key}", ms.fields, None))
     return known_fields, known_members
+
+
+@dataclass
+class Unchecked:
+    """What a refresh could not check, gathered over the run and said once (plan.unchecked)."""
+
+    members: set[str] = field(default_factory=set)  # addresses whose details list no members
+    fields: set[str] = field(default_factory=set)  # declared or recorded fields details omit
+
+    def describe(self) -> list[str]:
+        out = []
+        if self.members:
+            n = len(self.members)
+            out.append(
+                f"members: the account's workgroup details list no activities, so member drift cannot be "
+                f"checked on this account; the members recorded in the state are kept as they are "
+                f"({n} workgroup{'s' if n != 1 else ''}: {', '.join(sorted(self.members)[:10])}"
+                f"{' and more' if n > 10 else ''})"
+            )
+        if self.fields:
+            out.append(
+                f"fields {', '.join(sorted(self.fields))}: the account's workgroup details do not carry "
+                f"{'it' if len(self.fields) == 1 else 'them'}, so drift in "
+                f"{'it' if len(self.fields) == 1 else 'them'} cannot be checked; the recorded values are kept"
+            )
+        return out
 
 
 def _accept_live(state: State, live_by_id: Mapping[str, LiveSummary], plan: Plan) -> None:

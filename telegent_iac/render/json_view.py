@@ -56,6 +56,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "moves": list(plan.moves),
         "prevent_destroy": dict(sorted(plan.protect.items())),
         "resolved_pending": list(plan.resolved),
+        "unchecked": list(plan.unchecked),
         "conflicts": [asdict(c) for c in plan.conflicts],
         "errors": list(plan.errors),
         "warnings": list(plan.warnings),

@@ -126,6 +126,7 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
         ("Warnings", plan.warnings),
         ("Drift (changed outside telegent-iac)",
          [f"{d.address}: {d.field}: recorded {fmt(d.recorded)}, live {fmt(d.live)}" for d in plan.drift]),
+        ("Could not be checked (nothing is planned on it)", plan.unchecked),
         ("No longer declared (not deleted)", plan.kept),
         ("prevent_destroy recorded in the state (no API call)",
          [f"{a}: {'set' if on else 'cleared'}" for a, on in sorted(plan.protect.items())]),

@@ -54,6 +54,7 @@ def render_text(plan: Plan, color: bool = False) -> str:
     _section(out, "Interrupted creates found in the state:", plan.resolved)
     _section(out, "Changes made outside telegent-iac (drift), seen by a full refresh:",
              (f"~ {d.address}: {d.field}: recorded {fmt(d.recorded)}, live {fmt(d.live)}" for d in plan.drift))
+    _section(out, "Could not be checked (nothing is planned on it):", plan.unchecked)
     groups = grouped(plan)
     if groups:
         out += ["telegent-iac will perform the following actions:", ""]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -19,7 +19,7 @@ from jsonschema import Draft7Validator
 from telegent_iac import spec
 from telegent_iac.sandbox.faults import Faults
 from telegent_iac.sandbox.http_types import Request, Response, error
-from telegent_iac.sandbox.options import SandboxOptions
+from telegent_iac.sandbox.options import EXAMPLE_DETAIL_FIELDS, SandboxOptions
 from telegent_iac.sandbox.store import Store
 from telegent_iac.sandbox.tokens import Tokens, format_expiry
 
@@ -141,6 +141,8 @@ class SandboxApi:
             return self.handle_token(request)
         check = self.tokens.check(_bearer(request.headers), urlsplit(request.target).path)
         if check.account is None:
+            if check.wrong_scope and self.options.wrong_scope_status == 403:
+                return error(403, (check.problem or "").replace("Unauthorized", "Forbidden", 1))
             return error(401, check.problem or "Unauthorized.", **{"WWW-Authenticate": "Bearer"})
         try:
             body = _json_body(request.body)
@@ -211,7 +213,27 @@ class SandboxApi:
             self.store.put_workgroup(db, call.account, wid, record)
         if self.faults.count_create():
             return Response(200, drop=True)  # committed; the client never hears of it
-        return self.ok(record)
+        return self.ok(self._shown(record))
+
+    def _shown(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """A workgroup as responses show it: without AccountId in the `account_id: omit` dialect."""
+        if self.options.account_id == "omit":
+            return {k: v for k, v in record.items() if k != "AccountId"}
+        return dict(record)
+
+    def _read_view(self, record: Mapping[str, Any], activities: list[dict[str, Any]] | None) -> dict[str, Any]:
+        """A workgroup as the detail read (or a full list entry) shows it, per the `detail`
+        dialect: every field, unset ones as null (an ASP.NET DTO), or only the documented
+        example's fields; with `Activities` unless the dialect omits them (activities=None)."""
+        names: Sequence[str] = ("WorkgroupId", *spec.workgroup_fields(), "Active")
+        if self.options.detail == "example":
+            names = EXAMPLE_DETAIL_FIELDS
+        out = self._shown({name: record.get(name) for name in names})
+        if activities is not None:
+            out["Activities"] = activities
+        if self.options.read_quirks:
+            out = _quirky_detail(out)
+        return out
 
     def get_workgroup(self, call: Call) -> Response:
         wid = call.query.get("workgroupid", "")
@@ -222,16 +244,15 @@ class SandboxApi:
             if record is None:
                 raise _not_found(f"workgroup {wid}")
             activities = self.store.activities_of(db, call.account, wid)
-        record["Activities"] = activities
-        if self.options.read_quirks:
-            record = _quirky_detail(record)
-        return self.ok(record)
+        return self.ok(self._read_view(record, activities if self.options.detail == "full" else None))
 
     def list_workgroups(self, call: Call) -> Response:
         with self.store.transaction() as db:
             rows = self.store.list_workgroups(db, call.account)
+            records = [self.store.get_workgroup(db, call.account, row[0]) for row in rows] \
+                if self.options.list_fields == "full" else []
         quirks = self.options.read_quirks
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "WorkgroupId": wid,
                 "Name": name,
@@ -240,6 +261,8 @@ class SandboxApi:
             }
             for wid, name, type_, active in rows
         ]
+        if records:  # whole records, like the sibling lists' Results (Type as in the summary)
+            items = [{**self._read_view(r or {}, None), **item} for r, item in zip(records, items, strict=True)]
         body: dict[str, Any] = {self.options.list_key: items}
         if self.options.list_key == "Results":
             body["TotalWorkgroups"] = len(items)
@@ -263,7 +286,7 @@ class SandboxApi:
                     record[name] = value
             self._check_workgroup_refs(db, call.account, record)
             self.store.put_workgroup(db, call.account, wid, record)
-        return self.ok(record)
+        return self.ok(self._shown(record))
 
     def delete_workgroup(self, call: Call) -> Response:
         wid = call.query.get("workgroupid") or call.body.get("WorkgroupId") or ""
@@ -296,6 +319,8 @@ class SandboxApi:
             record = {"WorkgroupActivityId": aid, **data}
             self._check_activity_refs(db, call.account, record)
             self.store.put_activity(db, call.account, aid, record)
+        if self.faults.count_activity_create():
+            return Response(200, drop=True)  # committed; the client never hears of it
         return self.ok({"WorkgroupActivityStatus": "Created", "WorkgroupActivityId": aid})
 
     def update_activity(self, call: Call) -> Response:
@@ -392,5 +417,6 @@ def _quirky_detail(record: dict[str, Any]) -> dict[str, Any]:
 
     out = convert(record)
     out["Type"] = _QUIRK_DETAIL_TYPE.get(record["Type"], record["Type"])
-    out["Activities"] = [convert(a) for a in record["Activities"]]
+    if "Activities" in record:
+        out["Activities"] = [convert(a) for a in record["Activities"]]
     return out

@@ -50,6 +50,7 @@ class SandboxApp:
             latency_jitter_ms=options.latency_jitter_ms,
             error_rate=options.error_rate,
             drop_creates=options.drop_creates,
+            drop_activity_creates=options.drop_activity_creates,
             seed=options.seed,
         )
         self.api = SandboxApi(options, self.store, self.tokens, self.faults)

@@ -9,10 +9,13 @@ from typing import Any
 import click
 
 from telegent_iac.sandbox.options import (
+    ACCOUNT_ID_ECHOES,
     DEMO_ACCOUNT_KEY,
     DEMO_ACCOUNT_SECRET,
+    DETAILS,
     ENVELOPES,
     ID_PREFIXES,
+    LIST_FIELDS,
     LIST_KEYS,
     SandboxOptions,
     check_loopback,
@@ -81,6 +84,19 @@ def _loopback(ctx: click.Context, param: click.Parameter, value: str) -> str:
               help="Reads spell Type differently ('ring' in the list; 'Ivr', 'RoundRobin', "
                    "'Simultaneous' in details) and booleans as \"true\"/\"false\" strings, as "
                    "some documented examples do.")
+@click.option("--detail", type=click.Choice(DETAILS), default="full", show_default=True,
+              help="What a workgroup's detail read carries: every field with its Activities (full), "
+                   "every field but no Activities (no-activities), or only the fields of the "
+                   "documented example, no Activities (example).")
+@click.option("--list-fields", type=click.Choice(LIST_FIELDS), default="summary", show_default=True,
+              help="Each account-list entry carries WorkgroupId/Name/Type/Active (summary, as "
+                   "documented) or the whole record (full, like the sibling lists).")
+@click.option("--wrong-scope-status", type=click.Choice(["401", "403"]), default="401", show_default=True,
+              help="The answer to a token issued for another endpoint (the docs say both).")
+@click.option("--account-id", "account_id", type=click.Choice(ACCOUNT_ID_ECHOES), default="echo",
+              show_default=True, help="Whether workgroup responses echo AccountId or leave it out.")
+@click.option("--drop-activity-create", "drop_activity_creates", type=click.IntRange(min=1), multiple=True,
+              metavar="N", help="Like --drop-create, for the Nth activity (member) create. Repeatable.")
 @click.option("--seed", type=int, default=None,
               help="Seed for the random choices of --error-rate and --latency-jitter-ms, "
                    "for repeatable runs.")
@@ -90,7 +106,9 @@ def _loopback(ctx: click.Context, param: click.Parameter, value: str) -> str:
 def sandbox_command(host: str, port: int, db: str, reset: bool, token_ttl: float, rate_limit: int, rate_window: float,
                     latency_ms: int, latency_jitter_ms: int, error_rate: float,
                     drop_creates: tuple[int, ...], envelope: Any, list_key: Any, id_prefix: Any,
-                    read_quirks: bool, seed: int | None, accounts: tuple[tuple[str, str], ...]) -> None:
+                    read_quirks: bool, detail: Any, list_fields: Any, wrong_scope_status: str, account_id: Any,
+                    drop_activity_creates: tuple[int, ...], seed: int | None,
+                    accounts: tuple[tuple[str, str], ...]) -> None:
     """Run a local emulator of Telegent's workgroup API.
 
     It is built from Telegent's public documentation and is NOT Telegent: where the docs
@@ -103,7 +121,9 @@ def sandbox_command(host: str, port: int, db: str, reset: bool, token_ttl: float
         host=host, port=port, db=db, token_ttl=token_ttl, rate_limit=rate_limit, rate_window=rate_window,
         latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms, error_rate=error_rate,
         drop_creates=drop_creates, envelope=envelope, list_key=list_key, id_prefix=id_prefix,
-        read_quirks=read_quirks, seed=seed, accounts=accounts,
+        read_quirks=read_quirks, detail=detail, list_fields=list_fields,
+        wrong_scope_status=int(wrong_scope_status), account_id=account_id,
+        drop_activity_creates=drop_activity_creates, seed=seed, accounts=accounts,
     )
 
     def echo_request(entry: dict[str, Any]) -> None:

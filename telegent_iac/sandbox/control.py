@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from telegent_iac.sandbox.app import CONTROL_PREFIX, SandboxApp
 from telegent_iac.sandbox.http_types import Request, Response
+from telegent_iac.sandbox.options import DEMO_ACCOUNT_KEY
 
 
 class SandboxControl:
@@ -22,17 +23,32 @@ class SandboxControl:
 
     def set_faults(self, *, latency_ms: int | None = None, latency_jitter_ms: int | None = None,
                    error_rate: float | None = None, drop_creates: Iterable[int] | None = None,
-                   drop_next_creates: int | None = None) -> dict[str, Any]:
+                   drop_next_creates: int | None = None,
+                   drop_next_activity_creates: int | None = None) -> dict[str, Any]:
         """Change the injected faults; omitted ones keep their value. `drop_creates` ordinals
-        (or `drop_next_creates=k`, meaning 1..k) count workgroup creates from now on.
+        (or `drop_next_creates=k`, meaning 1..k) count workgroup creates from now on;
+        `drop_next_activity_creates=k` does the same for the next k activity (member) creates.
         Returns the faults now in force."""
         self._app.faults.set(latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms,
                              error_rate=error_rate, drop_creates=drop_creates,
-                             drop_next_creates=drop_next_creates)
+                             drop_next_creates=drop_next_creates,
+                             drop_next_activity_creates=drop_next_activity_creates)
         return self.faults()
 
     def faults(self) -> dict[str, Any]:
         return self._app.faults.snapshot()
+
+    def snapshot(self, account: str = DEMO_ACCOUNT_KEY) -> dict[str, dict[str, Any]]:
+        """The ground truth of one account, whatever the dialect shows: WorkgroupId -> stored
+        record with its "Activities" (for tests: counting duplicates where reads cannot)."""
+        store = self._app.store
+        with store.transaction() as db:
+            out = {}
+            for wid, *_ in store.list_workgroups(db, account):
+                record = store.get_workgroup(db, account, wid) or {}
+                record["Activities"] = store.activities_of(db, account, wid)
+                out[wid] = record
+        return out
 
     def set_config(self, *, rate_limit: int | None = None, token_ttl: float | None = None,
                    rate_window: float | None = None) -> dict[str, Any]:
@@ -121,8 +137,7 @@ class SandboxControl:
         return {
             "emulator": "telegent-iac sandbox (built from Telegent's public docs; not Telegent)",
             "accounts": sorted(options.credentials()),
-            "dialect": {"envelope": options.envelope, "list_key": options.list_key,
-                        "id_prefix": options.id_prefix, "read_quirks": options.read_quirks},
+            "dialect": options.dialect(),
             "faults": self.faults(),
             "config": self.config(),
         }

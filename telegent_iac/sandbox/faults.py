@@ -12,7 +12,8 @@ ERROR_STATUSES = (500, 503, 504)
 
 class Faults:
     def __init__(self, *, latency_ms: int = 0, latency_jitter_ms: int = 0, error_rate: float = 0.0,
-                 drop_creates: Iterable[int] = (), seed: int | None = None) -> None:
+                 drop_creates: Iterable[int] = (), drop_activity_creates: Iterable[int] = (),
+                 seed: int | None = None) -> None:
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
         self.latency_ms = latency_ms
@@ -20,10 +21,12 @@ class Faults:
         self.error_rate = error_rate
         self._drop: set[int] = set(drop_creates)
         self._creates = 0  # committed workgroup creates since start or the last drop setting
+        self._drop_activities: set[int] = set(drop_activity_creates)
+        self._activity_creates = 0  # the same for activity (member) creates
 
     def set(self, *, latency_ms: int | None = None, latency_jitter_ms: int | None = None,
             error_rate: float | None = None, drop_creates: Iterable[int] | None = None,
-            drop_next_creates: int | None = None) -> None:
+            drop_next_creates: int | None = None, drop_next_activity_creates: int | None = None) -> None:
         """Change the faults at run time; arguments left as None keep their value."""
         if latency_ms is not None and latency_ms < 0:
             raise ValueError("latency_ms must not be negative")
@@ -36,6 +39,8 @@ class Faults:
             ordinals = {int(n) for n in drop_creates}
             if any(n < 1 for n in ordinals):
                 raise ValueError("drop_creates ordinals are 1-based")
+        if drop_next_activity_creates is not None and drop_next_activity_creates < 0:
+            raise ValueError("drop_next_activity_creates must not be negative")
         if drop_next_creates is not None:
             if drop_next_creates < 0:
                 raise ValueError("drop_next_creates must not be negative")
@@ -51,6 +56,9 @@ class Faults:
                 # Ordinals given at run time count from now on.
                 self._drop = ordinals
                 self._creates = 0
+            if drop_next_activity_creates is not None:
+                self._drop_activities = set(range(1, drop_next_activity_creates + 1))
+                self._activity_creates = 0
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -60,6 +68,8 @@ class Faults:
                 "error_rate": self.error_rate,
                 "drop_creates": sorted(n for n in self._drop if n > self._creates),
                 "creates_seen": self._creates,
+                "drop_activity_creates": sorted(n for n in self._drop_activities if n > self._activity_creates),
+                "activity_creates_seen": self._activity_creates,
             }
 
     def delay_seconds(self) -> float:
@@ -79,3 +89,9 @@ class Faults:
         with self._lock:
             self._creates += 1
             return self._creates in self._drop
+
+    def count_activity_create(self) -> bool:
+        """Count one committed activity create; True if its response must be dropped."""
+        with self._lock:
+            self._activity_creates += 1
+            return self._activity_creates in self._drop_activities

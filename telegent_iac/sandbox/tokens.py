@@ -37,9 +37,10 @@ class Token:
 class TokenCheck:
     """Why a bearer token was refused, or which account it belongs to."""
 
-    def __init__(self, account: str | None, problem: str | None) -> None:
+    def __init__(self, account: str | None, problem: str | None, wrong_scope: bool = False) -> None:
         self.account = account
         self.problem = problem
+        self.wrong_scope = wrong_scope  # a live token issued for another endpoint
 
 
 class Tokens:
@@ -82,5 +83,6 @@ class Tokens:
                 None,
                 "Unauthorized: this token is allowed only for the API endpoint it was issued for "
                 f"({token.scope}); request a token with ApiEndpoint set to this endpoint.",
+                wrong_scope=True,
             )
         return TokenCheck(token.account, None)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from telegent_iac import model, spec
 from telegent_iac.api import decode
 from telegent_iac.api.errors import ApiError
 from telegent_iac.model import LiveSummary
@@ -103,6 +104,9 @@ def test_workgroup_details_canonical_with_activities() -> None:
         },
     }
     got = decode.decode_workgroup(body, "WG-1")
+    unsaid = got.pop("Unsaid")
+    assert "TranscribeRecordings" not in unsaid and "AnnouncementText" not in unsaid  # said: unset
+    assert "Name" not in unsaid and "CallerIdName" in unsaid  # not said at all: unknown
     assert got == {
         "Name": "Support",
         "Type": "round-robin",
@@ -120,8 +124,32 @@ def test_activity_keys(key: str) -> None:
     assert got["Activities"] == [{"WorkgroupActivityId": "A1", "Type": "User"}]
 
 
-def test_workgroup_details_without_activities_has_empty_list() -> None:
-    assert decode.decode_workgroup({"Name": "A", "Type": "ring"})["Activities"] == []
+def test_workgroup_details_without_activities_leave_members_unknown() -> None:
+    # No activity key at all: the server did not say, so the members are unknown, not none.
+    got = decode.decode_workgroup({"Name": "A", "Type": "ring"})
+    assert "Activities" not in got and not model.members_known(got)
+    assert model.unsaid_fields(got) == set(spec.workgroup_fields()) - {"Name", "Type"}
+
+
+@pytest.mark.parametrize("value", [[], None])
+def test_workgroup_details_with_an_empty_or_null_activity_list_have_no_members(value: object) -> None:
+    got = decode.decode_workgroup({"Name": "A", "Type": "IVR", "Activities": value})
+    assert got["Activities"] == [] and model.members_known(got)
+
+
+def test_workgroup_details_with_an_activity_list_that_is_not_a_list_are_refused() -> None:
+    with pytest.raises(ApiError, match="activity list"):
+        decode.decode_workgroup({"Name": "A", "Type": "IVR", "Activities": "none"})
+
+
+def test_summaries_keep_what_the_list_said_apart_from_what_it_did_not() -> None:
+    [full] = decode.decode_summaries({"Workgroups": [
+        {"WorkgroupId": "W1", "Name": "A", "Type": "IVR", "Active": True, "CallerIdName": None,
+         "AnnouncementText": "Hi"},
+    ]})
+    assert full.fields == {"Name": "A", "Type": "IVR", "AnnouncementText": "Hi"}
+    assert {"Name", "Type", "CallerIdName", "AnnouncementText"} <= full.said
+    assert "TimeZone" not in full.said
 
 
 def test_workgroup_details_inside_a_list() -> None:

@@ -32,8 +32,8 @@ V2: dict[str, dict[str, Any]] = {
 }
 TOP_KEYS = {
     "format_version", "has_changes", "has_destroys", "applyable", "summary", "state", "input_hash", "refresh",
-    "resource_changes", "drift", "kept", "moves", "prevent_destroy", "resolved_pending", "conflicts", "errors",
-    "warnings", "targets",
+    "resource_changes", "drift", "kept", "moves", "prevent_destroy", "resolved_pending", "unchecked", "conflicts",
+    "errors", "warnings", "targets",
 }
 CHANGE_KEYS = {"address", "workgroup_id", "actions", "reason", "before", "after", "changed_fields", "import_id",
                "members"}
