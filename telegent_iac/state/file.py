@@ -7,10 +7,26 @@ Files beside the state (all named after it):
   <path>.lock.guard  an empty file that is flock()ed for a few microseconds around every
                      change to the lock file and every compare-and-set write (see _guard)
   <path>.audit.jsonl the audit log, one JSON object per mutating call
+  <path>.journal     the changes written since the state file was last rewritten, one JSON
+                     line per write: {"lineage", "serial", "workgroups": {address: record or
+                     null}}; empty (or absent) after every run that ended, even by Ctrl-C
 
-The state file is never modified in place: every write goes to a temporary file in the same
-directory that is fsynced and then renamed over the state, so a reader (or a crash) only ever
-sees the old or the new state, never a mix.
+The state file is never modified in place: a full write goes to a temporary file in the same
+directory that is fsynced and then renamed over the state (and the directory fsynced), so a
+reader (or a crash) only ever sees the old or the new state, never a mix.
+
+A write that names the addresses it changed (`changed`, what the apply's every call does)
+appends one record to the journal and fsyncs it instead: O(change) bytes, as durable as a
+full write. The state is the state file plus the journal replayed over it, and every reader
+(plan, `state show`, the run after a killed one) replays it. Each record carries the serial
+it produces, so replay skips what the state file already holds (a crash between rewriting
+the state and emptying the journal) and refuses a journal that does not continue the file;
+a torn last record (its fsync never returned, so its write never did either) is ignored
+and cut off before the next append. The state file is rewritten - the journal folded in and
+then emptied - on the first write of a run, when the journal outgrows the state file (at
+least JOURNAL_COMPACT_BYTES), and when the run ends (`flush()`, called as the lock is
+released, also on interrupt), so between runs the state file alone is the state: sorted,
+indented JSON that diffs well in git.
 
 These files are the tool's own: each is opened through files.open_own (never through a
 symbolic link, never blocking on a FIFO), and one that is a link, a directory, a FIFO or a
@@ -41,7 +57,7 @@ from typing import Any
 
 from telegent_iac.files import UnsafeFileError, check_own_entry, open_own, read_own
 from telegent_iac.state.audit import audit_line
-from telegent_iac.state.model import State, StateError
+from telegent_iac.state.model import State, StateError, WorkgroupState
 from telegent_iac.state.store import LockError, LockInfo, boot_id, pid_namespace
 
 log = logging.getLogger(__name__)
@@ -69,7 +85,14 @@ def _make_compact() -> Callable[[Any], str]:
 
 
 _compact = _make_compact()
+compact_json = _compact  # also the PostgreSQL store's row encoding
+
+JOURNAL_COMPACT_BYTES = 1 << 20  # the journal is folded in once past this and the state's size
 _quote: Callable[[str], str] = json.encoder.encode_basestring_ascii
+
+
+class _Moved(Exception):
+    """The state file was replaced while it and its journal were being read."""
 
 
 def _signature(st: os.stat_result) -> _Signature:
@@ -128,9 +151,15 @@ class FileStateStore:
         self.lock_path = Path(f"{self.path}.lock")
         self.guard_path = Path(f"{self.path}.lock.guard")
         self.audit_path = Path(f"{self.path}.audit.jsonl")
+        self.journal_path = Path(f"{self.path}.journal")
         self._observed = False  # read() or write() has run: _expected is meaningful
         self._expected: tuple[str, int] | None = None  # (lineage, serial) stored; None: no state
         self._sig: _Signature | None = None
+        # (inode, end of the last whole record) of the journal as last seen; None: no journal.
+        self._journal: tuple[int, int] | None = None
+        self._journal_fd: int | None = None
+        self._appended = False  # records appended since this store last rewrote the state
+        self._account: str | None = None  # the stored state's account binding (compact JSON)
         self._backed_up = False
         # address -> (compact JSON, indented JSON) of the workgroup as last written: an
         # unchanged workgroup is not re-indented (the pure-Python indenting encoder is the
@@ -140,11 +169,22 @@ class FileStateStore:
         self._order: list[str] = []
         self._lines: list[str] = []
         self._encoded = False
+        self._stale: set[str] = set()  # addresses journaled since the lines were encoded
         self._mutex = threading.Lock()  # the apply may record results from several threads
 
     # -- reading ---------------------------------------------------------------------------
 
-    def _load(self) -> tuple[State, _Signature] | None:
+    def _load(self) -> tuple[State, _Signature, tuple[int, int] | None] | None:
+        """(the state with the journal replayed, the state file's signature, the journal's
+        (inode, end of its last whole record)), or None when there is no state file."""
+        for _ in range(5):
+            try:
+                return self._load_once()
+            except _Moved:
+                continue  # a writer folded the journal in between our two reads: read again
+        return self._load_once()
+
+    def _load_once(self) -> tuple[State, _Signature, tuple[int, int] | None] | None:
         try:
             with os.fdopen(open_own(self.path, os.O_RDONLY), "rb") as f:
                 data = f.read()
@@ -168,7 +208,64 @@ class FileStateStore:
                 f"{self.path}: the state file is not valid JSON (line {exc.lineno} column {exc.colno}: "
                 f"{exc.msg}); {self._fix()}"
             ) from exc
-        return State.from_dict(raw, source=str(self.path)), _signature(st)
+        state = State.from_dict(raw, source=str(self.path))
+        try:
+            journal = self._replay(state)
+        except StateError:
+            with contextlib.suppress(OSError):
+                if _signature(os.stat(self.path)) != _signature(st):
+                    raise _Moved from None
+            raise
+        return state, _signature(st), journal
+
+    def _replay(self, state: State) -> tuple[int, int] | None:
+        """Apply the journal's records that follow `state` to it, in place."""
+        try:
+            with os.fdopen(open_own(self.journal_path, os.O_RDONLY), "rb") as f:
+                data = f.read()
+                inode = os.fstat(f.fileno()).st_ino
+        except FileNotFoundError:
+            return None
+        except UnsafeFileError as exc:
+            raise StateError(f"cannot read the state journal: {exc}") from None
+        except OSError as exc:
+            raise StateError(f"{self.journal_path}: cannot read the state journal: {exc.strerror or exc}") from None
+        pos, line_no = 0, 0
+        while pos < len(data):
+            end = data.find(b"\n", pos)
+            if end < 0:
+                break  # a torn last record: its write never returned, so nothing relied on it
+            line_no += 1
+            try:
+                record = json.loads(data[pos:end])
+                lineage, serial = str(record["lineage"]), int(record["serial"])
+                changes = {str(a): None if w is None else WorkgroupState.from_dict(w)
+                           for a, w in record["workgroups"].items()}
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+                if data[end + 1:].strip(b"\0\n"):
+                    raise StateError(
+                        f"{self.journal_path}: record {line_no} of the state journal is corrupt ({exc}) "
+                        f"and more follow; it was left untouched: repair or move it aside"
+                    ) from None
+                break  # torn at the very end
+            pos = end + 1
+            if serial <= state.serial:
+                continue  # already in the state file (rewritten, journal not yet emptied)
+            if lineage != state.lineage or serial != state.serial + 1:
+                raise StateError(
+                    f"{self.journal_path}: the state journal does not continue the state file (the "
+                    f"file holds lineage {state.lineage} serial {state.serial}, record {line_no} is "
+                    f"lineage {lineage} serial {serial}): was the state file replaced after a run was "
+                    f"killed? Both were left untouched; restore the matching state file, or move the "
+                    f"journal aside to give up the changes it holds"
+                )
+            for address, ws in changes.items():
+                if ws is None:
+                    state.workgroups.pop(address, None)
+                else:
+                    state.workgroups[address] = ws
+            state.serial = serial
+        return inode, pos
 
     def _fix(self) -> str:
         return f"it was left untouched: repair it, or restore {self.backup_path} or a copy from version control"
@@ -178,10 +275,11 @@ class FileStateStore:
             loaded = self._load()
             self._observed = True
             if loaded is None:
-                self._expected, self._sig = None, None
+                self._expected, self._sig, self._journal = None, None, None
                 return None
-            state, self._sig = loaded
+            state, self._sig, self._journal = loaded
             self._expected = (state.lineage, state.serial)
+            self._account = _account_of(state)
             return state
 
     # -- writing ---------------------------------------------------------------------------
@@ -265,44 +363,138 @@ class FileStateStore:
             # Normally state.serial is the stored serial. A state copied in from another store
             # (state pull/push) may be ahead; the serial never goes backwards either way.
             new_serial = max(expected[1] if expected else 0, state.serial) + 1
-            data = self._encode(state, new_serial, changed).encode("ascii")
-            directory = self.path.parent
-            directory.mkdir(parents=True, exist_ok=True)
-            tmp = directory / f".{self.path.name}.{uuid.uuid4().hex}.tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            try:
-                try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view) :]
-                    os.fsync(fd)
-                    sig = _signature(os.fstat(fd))
-                finally:
-                    os.close(fd)
-                with self._guard():
-                    self._check_unchanged(expected)
-                    if not self._backed_up and expected is not None:
-                        check_own_entry(self.backup_path)
-                        self._make_backup()
-                    os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
-            self._backed_up = True
-            _fsync_dir(directory)
-            self._expected, self._sig = (state.lineage, new_serial), sig
+            if (
+                changed is not None
+                and self._backed_up  # a run's first write rewrites the state (and backs it up)
+                and expected is not None
+                and expected[0] == state.lineage
+                and _account_of(state) == self._account  # records carry workgroups only
+                and self._sig is not None
+                and (self._journal[1] if self._journal else 0) < max(JOURNAL_COMPACT_BYTES, self._sig[2])
+            ):
+                self._append(state, changed, new_serial, expected)
+            else:
+                if not self._backed_up and self._journal is not None and self._journal[1] > 0:
+                    self._compact(expected)  # the backup is the state as it was, journal included
+                # Journaled addresses are re-encoded too (a run's first write encodes them all).
+                hint = None if changed is None or not self._backed_up else {*changed, *self._stale}
+                data = self._encode(state, new_serial, hint).encode("ascii")
+                self._replace(data, expected, backup=not self._backed_up)
+                self._backed_up = True
+                self._account = _account_of(state)
+            self._expected = (state.lineage, new_serial)
             state.serial = new_serial
+
+    def _append(self, state: State, changed: Collection[str], new_serial: int, expected: tuple[str, int]) -> None:
+        """One journal record of the changed addresses, fsynced before returning."""
+        workgroups = state.workgroups
+        record = {
+            "lineage": state.lineage,
+            "serial": new_serial,
+            "workgroups": {a: workgroups[a].to_dict() if a in workgroups else None for a in sorted(changed)},
+        }
+        line = (_compact(record) + "\n").encode("ascii")
+        with self._guard():
+            self._check_unchanged(expected)
+            fd = self._open_journal()
+            end = self._journal[1] if self._journal else 0
+            if os.fstat(fd).st_size != end:
+                os.ftruncate(fd, end)  # cut off a torn record before appending after it
+            view = memoryview(line)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        self._journal = (os.fstat(fd).st_ino, end + len(line))
+        self._appended = True
+        self._stale.update(changed)  # the state file's lines no longer cover these
+
+    def _open_journal(self) -> int:
+        fd, known = self._journal_fd, self._journal
+        if fd is not None and known is not None and os.fstat(fd).st_ino != known[0]:
+            os.close(fd)  # the journal was replaced by someone else
+            self._journal_fd = None
+        if self._journal_fd is None:
+            existed = os.path.lexists(self.journal_path)
+            self._journal_fd = open_own(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            if not existed:
+                _fsync_dir(self.path.parent)  # the journal's own name must survive a crash
+        return self._journal_fd
+
+    def _replace(self, data: bytes, expected: tuple[str, int] | None, *, backup: bool) -> None:
+        """Write `data` as the new state file (temp file, fsync, rename, fsync the directory),
+        then empty the journal: replay skips whatever a crash in between leaves in it."""
+        directory = self.path.parent
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = directory / f".{self.path.name}.{uuid.uuid4().hex}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+                sig = _signature(os.fstat(fd))
+            finally:
+                os.close(fd)
+            with self._guard():
+                self._check_unchanged(expected)
+                if backup and expected is not None:
+                    check_own_entry(self.backup_path)
+                    self._make_backup()
+                os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        _fsync_dir(directory)
+        self._sig = sig
+        self._truncate_journal()
+
+    def _truncate_journal(self) -> None:
+        try:
+            size = os.lstat(self.journal_path).st_size
+        except FileNotFoundError:
+            self._journal = None
+        else:
+            if size:
+                with self._guard():
+                    fd = self._open_journal()
+                    os.ftruncate(fd, 0)
+                    os.fsync(fd)
+            self._journal = (os.lstat(self.journal_path).st_ino, 0)
+        self._appended = False
+        self._stale.clear()
+
+    def _compact(self, expected: tuple[str, int] | None) -> None:
+        """Fold the journal into the state file at the same serial: exactly what a reader
+        replays from disk, whatever the caller holds in memory."""
+        loaded = self._load()
+        if loaded is None or expected is None or (loaded[0].lineage, loaded[0].serial) != expected:
+            found = None if loaded is None else (loaded[0].lineage, loaded[0].serial)
+            raise StateError(
+                f"{self.path}: state changed underneath: this run expected {expected} but the file "
+                f"and journal now hold {found}; nothing was written"
+            )
+        stored = loaded[0]
+        data = self._encode(stored, stored.serial, set(self._stale) if self._encoded else None).encode("ascii")
+        self._replace(data, expected, backup=False)
+
+    def flush(self) -> None:
+        """Fold this run's journal into the state file (at the end of a run, and on interrupt)."""
+        with self._mutex, self._os_errors(f"writing the state {self.path}"):
+            if self._appended:
+                self._compact(self._expected)
 
     def _adopt_baseline(self, state: State) -> None:
         """A write without a read first: the stored state must be the one `state` came from."""
         loaded = self._load()
         self._observed = True
         if loaded is None:
-            self._expected, self._sig = None, None
+            self._expected, self._sig, self._journal = None, None, None
             return
-        stored, self._sig = loaded
+        stored, self._sig, self._journal = loaded
         self._expected = (stored.lineage, stored.serial)
+        self._account = _account_of(stored)
         if (stored.lineage, stored.serial) != (state.lineage, state.serial):
             raise StateError(
                 f"{self.path}: state changed underneath: it holds lineage {stored.lineage} serial "
@@ -321,18 +513,27 @@ class FileStateStore:
                 f"{self.path}: state changed underneath: the file was removed after this run read "
                 f"serial {expected[1]}; nothing was written"
             ) from None
-        if expected is not None and self._sig == _signature(st):
+        if expected is not None and self._sig == _signature(st) and self._journal_unchanged():
             return
         loaded = self._load()
         found = None if loaded is None else (loaded[0].lineage, loaded[0].serial)
         if found == expected:
-            return  # touched, or rewritten with identical lineage and serial
+            if loaded is not None:  # touched, or rewritten with identical lineage and serial
+                self._sig, self._journal = loaded[1], loaded[2]
+            return
         what = "no state" if expected is None else f"lineage {expected[0]} serial {expected[1]}"
         now = "no state" if found is None else f"lineage {found[0]} serial {found[1]}"
         raise StateError(
             f"{self.path}: state changed underneath: this run expected {what} but the file now "
             f"holds {now} (another run wrote it; was the lock bypassed?); nothing was written"
         )
+
+    def _journal_unchanged(self) -> bool:
+        try:
+            st = os.lstat(self.journal_path)
+        except FileNotFoundError:
+            return self._journal is None or self._journal[1] == 0
+        return self._journal is not None and (st.st_ino, st.st_size) == self._journal
 
     def _make_backup(self) -> None:
         # Every write replaces the state with a new inode, so the current inode is never
@@ -378,13 +579,16 @@ class FileStateStore:
         try:
             yield info
         finally:
-            self._release(info)
+            try:
+                self.flush()  # the state file alone is the state again, however the run ended
+            finally:
+                self._release(info)
 
     def _acquire(self, operation: str, timeout: float) -> LockInfo:
         with self._os_errors(f"taking the lock on {self.path}"):
             # Before waiting: a foreign file where a run will write fails the run now, not
             # after its first call.
-            for path in (self.path, self.backup_path, self.audit_path, self.guard_path):
+            for path in (self.path, self.backup_path, self.audit_path, self.guard_path, self.journal_path):
                 check_own_entry(path)
             return self._acquire_lock(operation, timeout)
 
@@ -530,7 +734,17 @@ class FileStateStore:
                 os.close(fd)
 
     def close(self) -> None:
-        """Nothing to release (kept for symmetry with the PostgreSQL store)."""
+        """Fold the journal in and close it."""
+        try:
+            self.flush()
+        finally:
+            if self._journal_fd is not None:
+                os.close(self._journal_fd)
+                self._journal_fd = None
+
+
+def _account_of(state: State) -> str | None:
+    return None if state.account is None else _compact(state.account.to_dict())
 
 
 def _pid_max() -> int:

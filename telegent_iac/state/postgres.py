@@ -136,6 +136,9 @@ class PostgresStateStore:
             self._conn = conn
         return self._conn
 
+    def flush(self) -> None:
+        """Every write is already in its at-rest form."""
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()

@@ -96,6 +96,8 @@ class StateStore(Protocol):
       - `lock(operation, timeout)` is held for a whole run; it waits up to `timeout` seconds
         and raises LockError naming the holder. A holder that is gone is recognised as stale.
       - `append_audit(record)` appends one JSON-serialisable record to the audit log.
+      - `flush()` puts the state in its at-rest form (file: folds the journal into the state
+        file); `lock()` does it as the lock is released, however the run ended.
     """
 
     description: str  # for messages, e.g. the file path
@@ -109,3 +111,5 @@ class StateStore(Protocol):
     def force_unlock(self, lock_id: str) -> None: ...
 
     def append_audit(self, record: dict[str, Any]) -> None: ...
+
+    def flush(self) -> None: ...

@@ -27,6 +27,7 @@ import pytest
 from telegent_iac import spec
 from telegent_iac.api.client import TelegentClient
 from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxOptions, SandboxServer
+from telegent_iac.state.file import FileStateStore
 from telegent_iac.state.model import State
 
 REPO = Path(__file__).resolve().parents[2]
@@ -293,7 +294,7 @@ def verify(server: SandboxServer, state_path: Path, declared: dict[str, str], ke
     """Every declared Name exists exactly once in the account, the state holds its ID under
     the right address, and no pending record remains."""
     live = live_names(server, key, secret)
-    state = State.from_dict(json.loads(state_path.read_text(encoding="utf-8")))
+    state = read_state(state_path)
     by_name: dict[str, list[str]] = {}
     for wid, name in live.items():
         by_name.setdefault(name, []).append(wid)
@@ -324,7 +325,10 @@ def verify(server: SandboxServer, state_path: Path, declared: dict[str, str], ke
 
 
 def read_state(state_path: Path) -> State:
-    return State.from_dict(json.loads(state_path.read_text(encoding="utf-8")))
+    """The state as every reader sees it: the state file with its journal replayed."""
+    state = FileStateStore(state_path).read()
+    assert state is not None, f"no state at {state_path}"
+    return state
 
 
 def statuses(server: SandboxServer, path: str | None = None) -> Counter[int | None]:
