@@ -2,11 +2,19 @@
 
 Tables (created on first use when missing; one row set per *workspace*, so one database can
 hold the states of several environments):
-  telegent_state         workspace PK, lineage, serial, format_version, body jsonb, updated_at
+  telegent_state         the header: workspace PK, lineage, serial, format_version, layout,
+                         body jsonb, updated_at
+  telegent_state_workgroup  one row per workgroup: workspace, address, body jsonb (the
+                         workgroup's record as in the state file)
   telegent_state_backup  the state as it was before each store instance's first write (the
                          `.backup` of the file store); the newest BACKUPS_KEPT per workspace
   telegent_lock_info     who holds the run lock (for the "locked by" message and force-unlock)
   telegent_audit         the audit log, one jsonb record per mutating call
+
+A write touches only the workgroup rows that changed and bumps the header's serial, in one
+transaction whose UPDATE of the header is the compare-and-set: O(change) WAL per call. A state
+kept in the earlier layout (`layout = 'document'`: the whole state in the header's body) is
+moved into rows the first time it is opened, keeping its lineage and serial.
 
 The run lock is a session-level advisory lock held on a dedicated connection for the whole
 run: PostgreSQL releases it when that connection ends, so a killed job never leaves it stuck.
@@ -27,7 +35,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from telegent_iac.state.audit import scrub
-from telegent_iac.state.model import FORMAT_VERSION, State, StateError
+from telegent_iac.state.file import compact_json
+from telegent_iac.state.model import FORMAT_VERSION, State, StateError, WorkgroupState
 from telegent_iac.state.store import LockError, LockInfo
 
 log = logging.getLogger(__name__)
@@ -42,6 +51,13 @@ CREATE TABLE IF NOT EXISTS telegent_state (
     format_version integer NOT NULL,
     body jsonb NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE telegent_state ADD COLUMN IF NOT EXISTS layout text NOT NULL DEFAULT 'document';
+CREATE TABLE IF NOT EXISTS telegent_state_workgroup (
+    workspace text NOT NULL,
+    address text NOT NULL,
+    body jsonb NOT NULL,
+    PRIMARY KEY (workspace, address)
 );
 CREATE TABLE IF NOT EXISTS telegent_state_backup (
     id bigserial PRIMARY KEY,
@@ -70,7 +86,13 @@ CREATE TABLE IF NOT EXISTS telegent_audit (
     record jsonb NOT NULL
 );
 """
-_TABLES = ("telegent_state", "telegent_state_backup", "telegent_lock_info", "telegent_audit")
+_TABLES = (
+    "telegent_state", "telegent_state_workgroup", "telegent_state_backup", "telegent_lock_info", "telegent_audit"
+)
+ROWS = "rows"
+# The header's body in the rows layout. Earlier telegent-iac versions read only the body:
+# this makes them refuse the state ("newer format, upgrade") instead of seeing it empty.
+_ROWS_BODY = {"format_version": FORMAT_VERSION + 1, "layout": ROWS}
 # Serialises concurrent first-time schema creation (CREATE TABLE IF NOT EXISTS is not safe
 # against itself running at the same moment in two sessions).
 _SCHEMA_LOCK_KEY = 0x7E1E6E47_00000001
@@ -105,7 +127,8 @@ def redact_dsn(dsn: str) -> str:
 
 
 class PostgresStateStore:
-    """A StateStore in PostgreSQL: one row per workspace, written by compare-and-set."""
+    """A StateStore in PostgreSQL: a header row and a row per workgroup per workspace,
+    written by compare-and-set on the header."""
 
     def __init__(self, dsn: str, workspace: str = "default") -> None:
         if not workspace:
@@ -117,6 +140,8 @@ class PostgresStateStore:
         self._observed = False
         self._expected: tuple[str, int] | None = None
         self._backed_up = False
+        # address -> compact JSON of its row as stored: a write sends only rows that differ.
+        self._rows: dict[str, str] = {}
         self._mutex = threading.Lock()
 
     # -- connections -----------------------------------------------------------------------
@@ -156,24 +181,55 @@ class PostgresStateStore:
 
     def _load(self) -> State | None:
         with self._errors("reading the state"):
-            row = (
-                self._db()
-                .execute(
-                    "SELECT lineage, serial, format_version, body FROM telegent_state WHERE workspace = %s",
-                    (self.workspace,),
+            conn = self._db()
+            row = conn.execute(
+                "SELECT lineage, serial, format_version, layout, body FROM telegent_state WHERE workspace = %s",
+                (self.workspace,),
+            ).fetchone()
+            if row is None:
+                self._rows = {}
+                return None
+            lineage, serial, version, layout, body = row
+            if version > FORMAT_VERSION:
+                # Same message as State.from_dict gives, even if the body says otherwise.
+                State.from_dict(dict(body, format_version=version), source=self.description)
+            if layout != ROWS:
+                self._migrate(conn, lineage, serial)
+            rows = conn.execute(
+                "SELECT address, body FROM telegent_state_workgroup WHERE workspace = %s", (self.workspace,)
+            ).fetchall()
+        try:
+            workgroups = {str(a): WorkgroupState.from_dict(w) for a, w in rows}
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StateError(f"{self.description}: malformed state ({exc})") from exc
+        self._rows = {a: compact_json(ws.to_dict()) for a, ws in workgroups.items()}
+        # The header's columns are what the compare-and-set checks, so they are authoritative.
+        return State(lineage=lineage, serial=serial, workgroups=workgroups)
+
+    def _migrate(self, conn: Any, lineage: str, serial: int) -> None:
+        """Move a state kept whole in the header's body into rows (same lineage and serial)."""
+        from psycopg.types.json import Jsonb
+
+        with conn.transaction():
+            row = conn.execute(
+                "SELECT body, layout FROM telegent_state WHERE workspace = %s AND lineage = %s AND serial = %s"
+                " FOR UPDATE",
+                (self.workspace, lineage, serial),
+            ).fetchone()
+            if row is None or row[1] == ROWS:
+                return  # another run moved (or wrote) it meanwhile; the read that follows sees it
+            state = State.from_dict(row[0], source=self.description)
+            conn.execute("DELETE FROM telegent_state_workgroup WHERE workspace = %s", (self.workspace,))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO telegent_state_workgroup (workspace, address, body) VALUES (%s, %s, %s)",
+                    [(self.workspace, a, Jsonb(ws.to_dict())) for a, ws in state.workgroups.items()],
                 )
-                .fetchone()
+            conn.execute(
+                "UPDATE telegent_state SET layout = %s, body = %s WHERE workspace = %s",
+                (ROWS, Jsonb(_ROWS_BODY), self.workspace),
             )
-        if row is None:
-            return None
-        lineage, serial, version, body = row
-        if version > FORMAT_VERSION:
-            # Same message as State.from_dict gives, even if the body says otherwise.
-            body = dict(body, format_version=version)
-        state = State.from_dict(body, source=self.description)
-        # The columns are what the compare-and-set checks, so they are authoritative.
-        state.lineage, state.serial = lineage, serial
-        return state
+        log.info("moved the state of %s into one row per workgroup", self.description)
 
     def read(self) -> State | None:
         with self._mutex:
@@ -184,7 +240,7 @@ class PostgresStateStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def write(self, state: State, changed: Collection[str] | None = None) -> None:  # hint unused: one row
+    def write(self, state: State, changed: Collection[str] | None = None) -> None:
         psycopg = _psycopg()
         from psycopg.types.json import Jsonb
 
@@ -201,48 +257,71 @@ class PostgresStateStore:
                     )
             expected = self._expected
             new_serial = max(expected[1] if expected else 0, state.serial) + 1
-            doc = state.to_dict()
-            doc["serial"] = new_serial
+            # Only rows that differ from what is stored are sent (all of them are compared when
+            # no hint is given, e.g. a run's first write).
+            candidates = state.workgroups.keys() | self._rows.keys() if changed is None else set(changed)
+            upserts: dict[str, str] = {}
+            deletes: list[str] = []
+            for address in sorted(candidates):
+                ws = state.workgroups.get(address)
+                if ws is None:
+                    if address in self._rows:
+                        deletes.append(address)
+                    continue
+                text = compact_json(ws.to_dict())
+                if self._rows.get(address) != text:
+                    upserts[address] = text
             conn = self._db()
             try:
                 with conn.transaction():
                     if expected is None:
                         cur = conn.execute(
-                            "INSERT INTO telegent_state (workspace, lineage, serial, format_version, body)"
-                            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (workspace) DO NOTHING",
-                            (self.workspace, state.lineage, new_serial, FORMAT_VERSION, Jsonb(doc)),
+                            "INSERT INTO telegent_state (workspace, lineage, serial, format_version, layout, body)"
+                            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (workspace) DO NOTHING",
+                            (self.workspace, state.lineage, new_serial, FORMAT_VERSION, ROWS, Jsonb(_ROWS_BODY)),
                         )
                     else:
                         if not self._backed_up:
                             self._backup(conn, expected)
                         cur = conn.execute(
                             "UPDATE telegent_state SET lineage = %s, serial = %s, format_version = %s,"
-                            " body = %s, updated_at = now()"
-                            " WHERE workspace = %s AND lineage = %s AND serial = %s",
-                            (
-                                state.lineage,
-                                new_serial,
-                                FORMAT_VERSION,
-                                Jsonb(doc),
-                                self.workspace,
-                                expected[0],
-                                expected[1],
-                            ),
+                            " updated_at = now() WHERE workspace = %s AND lineage = %s AND serial = %s",
+                            (state.lineage, new_serial, FORMAT_VERSION, self.workspace, expected[0], expected[1]),
                         )
                     if cur.rowcount != 1:
                         raise StateError(self._changed_message(conn, expected))  # rolls back
+                    if deletes:
+                        conn.execute(
+                            "DELETE FROM telegent_state_workgroup WHERE workspace = %s AND address = ANY(%s)",
+                            (self.workspace, deletes),
+                        )
+                    if upserts:
+                        with conn.cursor() as c:
+                            c.executemany(
+                                "INSERT INTO telegent_state_workgroup (workspace, address, body)"
+                                " VALUES (%s, %s, %s::jsonb) ON CONFLICT (workspace, address)"
+                                " DO UPDATE SET body = EXCLUDED.body",
+                                [(self.workspace, a, text) for a, text in upserts.items()],
+                            )
             except psycopg.Error as exc:
                 raise StateError(f"{self.description}: writing the state failed: {exc}") from exc
+            for address in deletes:
+                self._rows.pop(address, None)
+            self._rows.update(upserts)
             self._backed_up = True
             self._expected = (state.lineage, new_serial)
             state.serial = new_serial
 
     def _backup(self, conn: Any, expected: tuple[str, int]) -> None:
         # In the same transaction as the update: if the compare-and-set fails, so does this.
+        # The whole state as one document, as the file store's backup is.
         conn.execute(
             "INSERT INTO telegent_state_backup (workspace, lineage, serial, format_version, body)"
-            " SELECT workspace, lineage, serial, format_version, body FROM telegent_state"
-            " WHERE workspace = %s AND lineage = %s AND serial = %s",
+            " SELECT h.workspace, h.lineage, h.serial, h.format_version,"
+            " jsonb_build_object('format_version', h.format_version, 'lineage', h.lineage, 'serial', h.serial,"
+            " 'workgroups', COALESCE((SELECT jsonb_object_agg(w.address, w.body) FROM telegent_state_workgroup w"
+            " WHERE w.workspace = h.workspace), '{}'::jsonb))"
+            " FROM telegent_state h WHERE h.workspace = %s AND h.lineage = %s AND h.serial = %s",
             (self.workspace, expected[0], expected[1]),
         )
         conn.execute(
