@@ -111,11 +111,25 @@ def config_options(fn: F) -> F:
     return fn
 
 
+def _refresh_mode(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """--refresh summary | full | sample=N."""
+    text = value.strip()
+    if text in ("summary", "full"):
+        return text
+    count = text.removeprefix("sample=")
+    if text.startswith("sample=") and count.isdigit() and int(count) > 0:
+        return f"sample={int(count)}"
+    raise click.BadParameter(f"{value!r} is not one of summary, full, sample=N (N a whole number above 0)")
+
+
 def plan_options(fn: F) -> F:
     for decorator in reversed([
-        click.option("--refresh", type=click.Choice(["summary", "full"]), default="summary", show_default=True,
+        click.option("--refresh", default="summary", show_default=True, callback=_refresh_mode,
+                     metavar="summary|full|sample=N",
                      help="summary: one list call. full: also read every managed workgroup's details "
-                     "(one paced call each) and report changes made outside telegent-iac."),
+                     "(paced, --parallelism at once) and report changes made outside telegent-iac. "
+                     "sample=N: read only the N verified longest ago and record when (the state keeps "
+                     "it), so scheduled runs cover every workgroup in turn within the rate limit."),
         click.option("--refresh-only", is_flag=True,
                      help="Accept what is live into the state (after a full refresh); no write endpoint is called."),
         click.option("--allow-delete", is_flag=True,
@@ -156,11 +170,17 @@ def _defaulted(param: str) -> bool:
 
 def options_from(refresh: str, refresh_only: bool, allow_delete: bool, allow_replace: bool,
                  destroy_threshold: float, force: bool, targets: tuple[str, ...] = ()) -> PlanOptions:
+    mode, _, sample = refresh.partition("=")
     return PlanOptions(
         allow_delete=allow_delete, allow_replace=allow_replace,
-        refresh="refresh-only" if refresh_only else refresh,
+        refresh="refresh-only" if refresh_only else mode, sample=int(sample or 0),
         destroy_threshold=destroy_threshold, force=force, targets=tuple(targets),
     )
+
+
+parallelism_option = click.option(
+    "--parallelism", default=4, show_default=True, type=click.IntRange(1, 64),
+    help="Calls in flight at once (always within the account's rate limit).")
 
 
 @contextlib.contextmanager
@@ -327,17 +347,19 @@ def validate(paths: tuple[str, ...], pre_commit: bool, var_files: tuple[str, ...
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
               help="Output format; markdown is for pull-request comments.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 for no changes, 1 for an error, 2 for changes.")
+@parallelism_option
 @handle_errors
 def plan(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: str, lock_timeout: float,
          sandbox: bool, refresh: str, refresh_only: bool, allow_delete: bool, allow_replace: bool,
          destroy_threshold: float, force: bool, targets: tuple[str, ...], no_color: bool, out: str | None,
-         as_json: bool, fmt: str, detailed_exitcode: bool) -> None:
+         as_json: bool, fmt: str, detailed_exitcode: bool, parallelism: int) -> None:
     """Show what apply would change, without changing anything.
 
     Compares the YAML with the state and the live account (one list call by default). The plan
-    goes to stdout, progress and logs to stderr.
+    goes to stdout, progress and logs to stderr. It never changes the account; the state only
+    with --refresh sample=N, which records when the sampled workgroups were verified.
     """
-    settings = settings_from(paths, state_location, lock_timeout, sandbox, var_files)
+    settings = settings_from(paths, state_location, lock_timeout, sandbox, var_files, parallelism)
     options = options_from(refresh, refresh_only, allow_delete, allow_replace, destroy_threshold, force, targets)
     machine = as_json or fmt == "json"
     with json_diagnostics(json_line) if machine else contextlib.nullcontext():
@@ -346,7 +368,9 @@ def plan(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: str
         with locked(store, "plan", lock_timeout), workflow.open_client(settings) as client:
             state = workflow.read_state(store)
             live = workflow.list_and_bind(state, client, settings, store.description)
-            the_plan, _ = workflow.compute_plan(desired, state, client, options, err, live=live)
+            the_plan, _ = workflow.compute_plan(desired, state, client, options, err, live=live,
+                                                parallelism=parallelism)
+            workflow.record_verified(store, state, the_plan)
     if out:
         workflow.write_plan_file(Path(out), the_plan, settings, options, state)
         err(f"Saved the plan to {out}; apply it with: telegent-iac apply {out}")
@@ -374,8 +398,7 @@ def emit_plan(the_plan: Plan, fmt: str, color: bool) -> None:
 @api_options
 @plan_options
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
-@click.option("--parallelism", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Calls in flight at once (always within the account's rate limit).")
+@parallelism_option
 @click.option("--json", "as_json", is_flag=True, help="Stream progress as JSON lines on stdout.")
 @handle_errors
 def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: str, lock_timeout: float,

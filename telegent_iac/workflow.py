@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from telegent_iac.plan.planner import PlanOptions, make_plan
 from telegent_iac.plan.saved import PLAN_FILE_KIND
 from telegent_iac.problems import UserError
 from telegent_iac.state import open_store
-from telegent_iac.state.model import AccountBinding, PendingCreate, State
+from telegent_iac.state.model import AccountBinding, PendingCreate, State, utc_now
 from telegent_iac.state.store import StateStore
 
 SANDBOX_STATE_PATH = "state/sandbox.state.json"
@@ -163,15 +165,49 @@ def list_and_bind(state: State, client: TelegentClient, settings: Settings, wher
 
 
 def fetch_details(
-    client: TelegentClient, ids: Sequence[str], progress: Progress, what: str = "Refreshing"
+    client: TelegentClient, ids: Sequence[str], progress: Progress, what: str = "Refreshing", parallelism: int = 1
 ) -> dict[str, dict[str, Any]]:
+    """Each workgroup's details, `parallelism` reads in flight (the client paces them all);
+    the first failure stops the rest and is raised."""
     details: dict[str, dict[str, Any]] = {}
     total = len(ids)
-    for n, workgroup_id in enumerate(ids, 1):
-        details[workgroup_id] = client.get_workgroup(workgroup_id)
+    lock = threading.Lock()
+
+    def read(workgroup_id: str) -> None:
+        detail = client.get_workgroup(workgroup_id)
+        with lock:
+            details[workgroup_id] = detail
+            n = len(details)
         if n == total or n % 10 == 0:
             progress(f"{what}: {n}/{total} workgroups read")
-    return details
+
+    if parallelism <= 1 or total <= 1:
+        for workgroup_id in ids:
+            read(workgroup_id)
+        return details
+    with ThreadPoolExecutor(min(parallelism, total), thread_name_prefix="refresh") as pool:
+        futures = [pool.submit(read, i) for i in ids]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            future.cancel()  # after a failure, start nothing new
+        for future in done:
+            future.result()  # raises the failure, if any
+        for future in futures:
+            if not future.cancelled():
+                future.result()
+    return {i: details[i] for i in ids}
+
+
+def to_verify(state: State, live_ids: set[str], options: PlanOptions) -> list[str]:
+    """The managed addresses whose details a refresh reads: all of them for a full refresh;
+    for a sample, the `options.sample` verified longest ago (never verified first)."""
+    managed = [a for a, ws in state.workgroups.items() if ws.id and ws.id in live_ids]
+    if options.refresh in ("full", "refresh-only"):
+        return sorted(managed)
+    if options.refresh == "sample":
+        by_age = sorted(managed, key=lambda a: (state.workgroups[a].verified or "", a))
+        return sorted(by_age[: options.sample])
+    return []
 
 
 def compute_plan(
@@ -181,6 +217,8 @@ def compute_plan(
     options: PlanOptions,
     progress: Progress,
     live: list[LiveSummary] | None = None,
+    parallelism: int = 4,
+    verify: Sequence[str] | None = None,
 ) -> tuple[Plan, State]:
     """Read what the plan needs from the account and plan. Returns the plan and the state it
     was made against (pending creates resolved in a copy: planning never writes)."""
@@ -195,17 +233,42 @@ def compute_plan(
     details: dict[str, dict[str, Any]] = {}
     imports = [i.workgroup_id for i in desired.imports if i.workgroup_id in live_ids]
     if imports:
-        details.update(fetch_details(client, imports, progress, "Reading imports"))
-    if options.refresh in ("full", "refresh-only"):
-        managed = sorted(ws.id for ws in state.workgroups.values() if ws.id and ws.id in live_ids)
-        details.update(fetch_details(client, [i for i in managed if i not in details], progress))
+        details.update(fetch_details(client, imports, progress, "Reading imports", parallelism))
+    if verify is None:
+        verify = to_verify(state, live_ids, options)
+    else:  # exactly these (a saved sampled plan made again): the sample has moved on since
+        verify = sorted(a for a in verify if a in state.workgroups and state.workgroups[a].id in live_ids)
+    verify_ids = [i for i in (state.workgroups[a].id for a in verify) if i and i not in details]
+    details.update(fetch_details(client, verify_ids, progress, parallelism=parallelism))
     plan = make_plan(desired, state, live, options, details)
+    if options.refresh != "summary":
+        chosen = set(verify)
+        plan.verified = verify
+        plan.not_verified = sorted(
+            a for a, ws in state.workgroups.items() if ws.id and ws.id in live_ids and a not in chosen
+        )
     plan.resolved = [r.describe() for r in resolutions]
     touched = {c.workgroup_id for c in plan.changes if c.workgroup_id and not c.is_noop}
     touched |= {c.import_id for c in plan.changes if c.import_id} | {i for c in plan.changes for i in c.deposed}
     plan.seen = {s.workgroup_id: [s.name, s.type] for s in live if s.workgroup_id in touched}
     plan.errors += [r.describe() for r in resolutions if r.outcome == AMBIGUOUS]
     return plan, state
+
+
+def record_verified(store: StateStore, state: State, plan: Plan) -> None:
+    """`--refresh sample=N`: note in the state when the sampled workgroups were verified, so
+    the next run reads the next N. The only write a plan makes, and only in this mode; the
+    plan keeps pointing at the state it describes (same content but these times)."""
+    if plan.refresh != "sample" or not plan.verified:
+        return
+    now = utc_now()
+    for address in plan.verified:
+        ws = state.workgroups.get(address)
+        if ws is not None:
+            ws.verified = now
+    store.write(state, changed=plan.verified)
+    if plan.lineage == state.lineage:
+        plan.serial = state.serial
 
 
 def plan_for_apply(
@@ -236,7 +299,8 @@ def plan_for_apply(
         live = resolve_interrupted(state, store, client, live, progress)
     if saved_file is not None:
         return saved_file[0], state
-    plan, _ = compute_plan(desired, state, client, options, progress, live=live)
+    plan, _ = compute_plan(desired, state, client, options, progress, live=live, parallelism=settings.parallelism)
+    record_verified(store, state, plan)
     return plan, state
 
 
@@ -245,7 +309,8 @@ def check_recomputed(saved: Plan, body: dict[str, Any], desired: Desired, state:
     """Make the plan again from the configuration, state and account as they are now (with the
     saved plan's options) and refuse the saved one if they differ in anything."""
     options = saved_plans.options_from_dict(body.get("options"), where)
-    fresh, _ = compute_plan(desired, state, client, options, progress, live=live)
+    fresh, _ = compute_plan(desired, state, client, options, progress, live=live,
+                            verify=saved.verified if options.refresh == "sample" else None)
     account = state.account.to_dict() if state.account else None
     found = saved_plans.differences(saved_plans.comparable(saved, body.get("account")),
                                     saved_plans.comparable(fresh, account))

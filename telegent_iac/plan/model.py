@@ -103,7 +103,11 @@ class Plan:
     lineage: str | None = None
     serial: int | None = None
     input_hash: str = ""
-    refresh: str = "summary"  # "summary" | "full" | "refresh-only"
+    refresh: str = "summary"  # "summary" | "full" | "sample" | "refresh-only"
+    # Managed addresses whose live details this plan read and compared, and those it did not
+    # (their fields are as the state last knew them): what a drift check covered.
+    verified: list[str] = field(default_factory=list)
+    not_verified: list[str] = field(default_factory=list)
     allow_delete: bool = False
     allow_replace: bool = False
     format_version: str = PLAN_FORMAT_VERSION

@@ -40,7 +40,7 @@ from telegent_iac.plan.model import (
 from telegent_iac.problems import UserError
 from telegent_iac.state.model import MemberState, State, WorkgroupState
 
-REFRESH_MODES = ("summary", "full", "refresh-only")
+REFRESH_MODES = ("summary", "full", "sample", "refresh-only")
 # Below this many managed workgroups the destroy threshold does not apply (as octoDNS does):
 # deleting 1 of 3 is 33% but hardly a mass deletion.
 THRESHOLD_MIN_MANAGED = 10
@@ -54,6 +54,7 @@ class PlanOptions:
     allow_delete: bool = False
     allow_replace: bool = False
     refresh: str = "summary"
+    sample: int = 0  # refresh "sample": how many of the workgroups verified longest ago to read
     destroy_threshold: float = 30.0  # percent of managed workgroups
     force: bool = False
     targets: Sequence[str] = ()  # --target: plan only these addresses and what they need
@@ -131,7 +132,7 @@ def make_plan(
         if summary.workgroup_id not in known_ids:
             unknown_by_name.setdefault(summary.name, []).append(summary)
     imports = {i.address: i for i in desired.imports}
-    full = options.refresh in ("full", "refresh-only")
+    full = options.refresh in ("full", "sample", "refresh-only")  # compare what `details` holds
     unchecked = Unchecked()
 
     for wg in desired:

@@ -27,6 +27,8 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "state": {"lineage": plan.lineage, "serial": plan.serial},
         "input_hash": plan.input_hash,
         "refresh": plan.refresh,
+        "verified": list(plan.verified),
+        "not_verified": list(plan.not_verified),
         "resource_changes": [
             {
                 "address": c.address,

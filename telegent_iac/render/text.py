@@ -52,7 +52,7 @@ def _assignment(sym: str, name: str, before: object, after: object) -> str:
 def render_text(plan: Plan, color: bool = False) -> str:
     out: list[str] = []
     _section(out, "Interrupted creates found in the state:", plan.resolved)
-    _section(out, "Changes made outside telegent-iac (drift), seen by a full refresh:",
+    _section(out, "Changes made outside telegent-iac (drift), seen by reading live details:",
              (f"~ {d.address}: {d.field}: recorded {fmt(d.recorded)}, live {fmt(d.live)}" for d in plan.drift))
     _section(out, "Could not be checked (nothing is planned on it):", plan.unchecked)
     groups = grouped(plan)
@@ -72,6 +72,10 @@ def render_text(plan: Plan, color: bool = False) -> str:
              (f"{c.address}: {c.message}" for c in plan.conflicts))
     _section(out, _paint("!", "Errors (the plan cannot be applied):", color), plan.errors)
     out += [f"Warning: {w}" for w in plan.warnings]
+    if plan.refresh != "summary":
+        checked = len(plan.verified) + len(plan.not_verified)
+        out += [f"Verified against live details: {len(plan.verified)} of {checked} managed workgroups"
+                + (" (the rest as the state last knew them)." if plan.not_verified else "."), ""]
     summary = summary_table(plan)
     if summary:
         out += [*summary, ""]

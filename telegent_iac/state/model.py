@@ -71,6 +71,8 @@ class WorkgroupState:
     # IDs of objects this address replaced but has not deleted yet (Terraform's "deposed"):
     # kept so an interrupted replacement never loses the old workgroup's ID.
     deposed: list[str] = field(default_factory=list)
+    # When its live details were last read and compared (UTC ISO-8601), for `--refresh sample=N`.
+    verified: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -83,6 +85,8 @@ class WorkgroupState:
             d["pending_create"] = self.pending_create.to_dict()
         if self.deposed:
             d["deposed"] = list(self.deposed)
+        if self.verified:
+            d["verified"] = self.verified
         return d
 
     @classmethod
@@ -95,6 +99,7 @@ class WorkgroupState:
             prevent_destroy=bool(d.get("prevent_destroy", False)),
             pending_create=PendingCreate.from_dict(pending) if pending else None,
             deposed=[str(i) for i in d.get("deposed", [])],
+            verified=str(d["verified"]) if d.get("verified") else None,
         )
 
 

@@ -32,6 +32,7 @@ V2: dict[str, dict[str, Any]] = {
 }
 TOP_KEYS = {
     "format_version", "has_changes", "has_destroys", "applyable", "summary", "state", "input_hash", "refresh",
+    "verified", "not_verified",
     "resource_changes", "drift", "kept", "moves", "prevent_destroy", "resolved_pending", "unchecked", "conflicts",
     "errors", "warnings", "targets",
 }
