@@ -91,6 +91,11 @@ JOURNAL_COMPACT_BYTES = 1 << 20  # the journal is folded in once past this and t
 _quote: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 
+# (the state with the journal replayed, the state file's signature, the journal's (inode, end
+# of its last whole record) or None when there is none)
+_Loaded = tuple[State, _Signature, tuple[int, int] | None]
+
+
 class _Moved(Exception):
     """The state file was replaced while it and its journal were being read."""
 
@@ -174,7 +179,7 @@ class FileStateStore:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def _load(self) -> tuple[State, _Signature, tuple[int, int] | None] | None:
+    def _load(self) -> _Loaded | None:
         """(the state with the journal replayed, the state file's signature, the journal's
         (inode, end of its last whole record)), or None when there is no state file."""
         for _ in range(5):
@@ -184,7 +189,7 @@ class FileStateStore:
                 continue  # a writer folded the journal in between our two reads: read again
         return self._load_once()
 
-    def _load_once(self) -> tuple[State, _Signature, tuple[int, int] | None] | None:
+    def _load_once(self) -> _Loaded | None:
         try:
             with os.fdopen(open_own(self.path, os.O_RDONLY), "rb") as f:
                 data = f.read()
@@ -465,10 +470,10 @@ class FileStateStore:
         self._appended = False
         self._stale.clear()
 
-    def _compact(self, expected: tuple[str, int] | None) -> None:
+    def _compact(self, expected: tuple[str, int] | None, loaded: _Loaded | None = None) -> None:
         """Fold the journal into the state file at the same serial: exactly what a reader
         replays from disk, whatever the caller holds in memory."""
-        loaded = self._load()
+        loaded = loaded or self._load()
         if loaded is None or expected is None or (loaded[0].lineage, loaded[0].serial) != expected:
             found = None if loaded is None else (loaded[0].lineage, loaded[0].serial)
             raise StateError(
@@ -482,8 +487,15 @@ class FileStateStore:
     def flush(self) -> None:
         """Fold this run's journal into the state file (at the end of a run, and on interrupt)."""
         with self._mutex, self._os_errors(f"writing the state {self.path}"):
-            if self._appended:
-                self._compact(self._expected)
+            if not self._appended:
+                return
+            loaded = self._load()
+            if loaded is not None and (loaded[0].lineage, loaded[0].serial) != self._expected:
+                # Another writer went on from our records (its compare-and-set saw them) and
+                # folds them in itself: nothing of ours is left to fold.
+                self._appended = False
+                return
+            self._compact(self._expected, loaded)
 
     def _adopt_baseline(self, state: State) -> None:
         """A write without a read first: the stored state must be the one `state` came from."""

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from telegent_iac.state.audit import scrub
 from telegent_iac.state.file import compact_json
-from telegent_iac.state.model import FORMAT_VERSION, State, StateError, WorkgroupState
+from telegent_iac.state.model import FORMAT_VERSION, AccountBinding, State, StateError, WorkgroupState
 from telegent_iac.state.store import LockError, LockInfo
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,11 @@ ROWS = "rows"
 # The header's body in the rows layout. Earlier telegent-iac versions read only the body:
 # this makes them refuse the state ("newer format, upgrade") instead of seeing it empty.
 _ROWS_BODY = {"format_version": FORMAT_VERSION + 1, "layout": ROWS}
+
+
+def _header_body(account: AccountBinding | None) -> dict[str, Any]:
+    """The header's body in the rows layout: the guard above, and the state's account."""
+    return _ROWS_BODY if account is None else {**_ROWS_BODY, "account": account.to_dict()}
 # Serialises concurrent first-time schema creation (CREATE TABLE IF NOT EXISTS is not safe
 # against itself running at the same moment in two sessions).
 _SCHEMA_LOCK_KEY = 0x7E1E6E47_00000001
@@ -182,29 +187,37 @@ class PostgresStateStore:
     def _load(self) -> State | None:
         with self._errors("reading the state"):
             conn = self._db()
-            row = conn.execute(
-                "SELECT lineage, serial, format_version, layout, body FROM telegent_state WHERE workspace = %s",
-                (self.workspace,),
-            ).fetchone()
-            if row is None:
-                self._rows = {}
-                return None
-            lineage, serial, version, layout, body = row
-            if version > FORMAT_VERSION:
-                # Same message as State.from_dict gives, even if the body says otherwise.
-                State.from_dict(dict(body, format_version=version), source=self.description)
-            if layout != ROWS:
+            for _ in range(2):
+                with conn.transaction():  # the header and its rows from one snapshot
+                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    row = conn.execute(
+                        "SELECT lineage, serial, format_version, layout, body FROM telegent_state"
+                        " WHERE workspace = %s",
+                        (self.workspace,),
+                    ).fetchone()
+                    if row is None:
+                        self._rows = {}
+                        return None
+                    lineage, serial, version, layout, body = row
+                    if version > FORMAT_VERSION:
+                        # Same message as State.from_dict gives, even if the body says otherwise.
+                        State.from_dict(dict(body, format_version=version), source=self.description)
+                    rows = conn.execute(
+                        "SELECT address, body FROM telegent_state_workgroup WHERE workspace = %s", (self.workspace,)
+                    ).fetchall()
+                if layout == ROWS:
+                    break
                 self._migrate(conn, lineage, serial)
-            rows = conn.execute(
-                "SELECT address, body FROM telegent_state_workgroup WHERE workspace = %s", (self.workspace,)
-            ).fetchall()
+            else:
+                raise StateError(f"{self.description}: the state could not be moved into rows; try again")
         try:
             workgroups = {str(a): WorkgroupState.from_dict(w) for a, w in rows}
+            account = AccountBinding.from_dict(body["account"]) if body.get("account") is not None else None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise StateError(f"{self.description}: malformed state ({exc})") from exc
         self._rows = {a: compact_json(ws.to_dict()) for a, ws in workgroups.items()}
         # The header's columns are what the compare-and-set checks, so they are authoritative.
-        return State(lineage=lineage, serial=serial, workgroups=workgroups)
+        return State(lineage=lineage, serial=serial, workgroups=workgroups, account=account)
 
     def _migrate(self, conn: Any, lineage: str, serial: int) -> None:
         """Move a state kept whole in the header's body into rows (same lineage and serial)."""
@@ -227,7 +240,7 @@ class PostgresStateStore:
                 )
             conn.execute(
                 "UPDATE telegent_state SET layout = %s, body = %s WHERE workspace = %s",
-                (ROWS, Jsonb(_ROWS_BODY), self.workspace),
+                (ROWS, Jsonb(_header_body(state.account)), self.workspace),
             )
         log.info("moved the state of %s into one row per workgroup", self.description)
 
@@ -278,15 +291,17 @@ class PostgresStateStore:
                         cur = conn.execute(
                             "INSERT INTO telegent_state (workspace, lineage, serial, format_version, layout, body)"
                             " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (workspace) DO NOTHING",
-                            (self.workspace, state.lineage, new_serial, FORMAT_VERSION, ROWS, Jsonb(_ROWS_BODY)),
+                            (self.workspace, state.lineage, new_serial, FORMAT_VERSION, ROWS,
+                             Jsonb(_header_body(state.account))),
                         )
                     else:
                         if not self._backed_up:
                             self._backup(conn, expected)
                         cur = conn.execute(
-                            "UPDATE telegent_state SET lineage = %s, serial = %s, format_version = %s,"
+                            "UPDATE telegent_state SET lineage = %s, serial = %s, format_version = %s, body = %s,"
                             " updated_at = now() WHERE workspace = %s AND lineage = %s AND serial = %s",
-                            (state.lineage, new_serial, FORMAT_VERSION, self.workspace, expected[0], expected[1]),
+                            (state.lineage, new_serial, FORMAT_VERSION, Jsonb(_header_body(state.account)),
+                             self.workspace, expected[0], expected[1]),
                         )
                     if cur.rowcount != 1:
                         raise StateError(self._changed_message(conn, expected))  # rolls back
@@ -321,6 +336,8 @@ class PostgresStateStore:
             " jsonb_build_object('format_version', h.format_version, 'lineage', h.lineage, 'serial', h.serial,"
             " 'workgroups', COALESCE((SELECT jsonb_object_agg(w.address, w.body) FROM telegent_state_workgroup w"
             " WHERE w.workspace = h.workspace), '{}'::jsonb))"
+            " || CASE WHEN h.body ? 'account' THEN jsonb_build_object('account', h.body->'account')"
+            " ELSE '{}'::jsonb END"
             " FROM telegent_state h WHERE h.workspace = %s AND h.lineage = %s AND h.serial = %s",
             (self.workspace, expected[0], expected[1]),
         )
