@@ -215,3 +215,29 @@ def test_pre_commit_hook() -> None:
     assert commands == {"telegent-iac-validate": "validate", "telegent-iac-fmt": "fmt",
                         "telegent-iac-test": "test"}
 
+
+
+def test_recipes_have_a_scheduled_drift_job_that_samples() -> None:
+    """The drift job runs only on schedule, reads a sample within the rate limit (each run
+    the workgroups verified longest ago) and fails on changes; the others never run then."""
+    github = yaml.safe_load(GITHUB.read_text(encoding="utf-8"))
+    triggers = github.get("on", github.get(True))
+    assert triggers["schedule"][0]["cron"]
+    jobs = github["jobs"]
+    assert "schedule" in jobs["drift"]["if"] and "schedule" not in jobs["plan"]["if"]
+    assert "push" in jobs["apply"]["if"]
+    gitlab = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
+    assert gitlab["drift"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
+    for job in ("validate", "plan"):
+        assert gitlab[job]["rules"] == [{"if": '$CI_PIPELINE_SOURCE != "schedule"'}]
+    assert "schedule" in gitlab["apply"]["rules"][0]["if"]
+    drift_scripts = [
+        "\n".join(s["run"] for s in jobs["drift"]["steps"] if "run" in s),
+        "\n".join(gitlab["drift"]["script"]),
+    ]
+    for script in drift_scripts:
+        argv = next(a for a in command_lines(script) if a[1] == "plan")
+        check_argv(argv)
+        assert "--refresh" in argv and argv[argv.index("--refresh") + 1].startswith("sample=")
+        assert {"--json", "--detailed-exitcode", "--parallelism"} <= set(argv)
+        assert "exit $code" in script
