@@ -396,7 +396,8 @@ class Applier:
                         return outcome
                     if attempt == MAX_CREATE_ATTEMPTS:
                         raise
-                    self._note(change.address, f"create did not happen ({exc}); trying again")
+                    self._note(change.address, f"the create got no clear answer ({exc.message}); the account shows "
+                                               "no such workgroup, so it did not take effect: trying again")
                     self.writer.commit(lambda s: setattr(s.workgroups[change.address], "pending_create", pending),
                                        change.address)
                     continue
@@ -454,7 +455,7 @@ class Applier:
                 break
             self._wait_in_flight(address, self.state.workgroups[address].pending_create)
         if resolution.outcome == ADOPTED:
-            self._note(address, resolution.describe())
+            self._note(address, resolution.outcome_text())
             return str(resolution.resource_id)
         if resolution.outcome == AMBIGUOUS:
             raise StepFailed(resolution.message)

@@ -93,9 +93,13 @@ def workgroup_state_from_detail(
 ) -> WorkgroupState:
     """What the state records for a live workgroup it adopts: canonical fields, references to
     managed workgroups as their addresses, members keyed by identity."""
+    fields = live_fields(detail, id_to_address)
+    if declared is not None:  # as the planner's import does: see plan.planner._plan_import
+        unknown = (unsaid_fields(detail) - READ_IGNORED) & set(declared.fields)
+        fields.update({k: declared.fields[k] for k in unknown - spec.workgroup_updatable()})
     return WorkgroupState(
         id=workgroup_id,
-        fields=dict(sorted(live_fields(detail, id_to_address).items())),
+        fields=dict(sorted(fields.items())),
         members=member_states(detail, id_to_address, declared.members if declared else ()),
         prevent_destroy=bool(declared and declared.prevent_destroy),
     )

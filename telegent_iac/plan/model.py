@@ -162,6 +162,10 @@ class Plan:
         return not self.conflicts and not self.errors
 
     def summary_line(self) -> str:
+        if not self.ok:
+            counts = [(len(self.conflicts), "conflict"), (len(self.errors), "error")]
+            what = " and ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in counts if n)
+            return f"Plan cannot be applied ({what}, see above): nothing will be applied."
         if not self.has_changes:
             return "No changes."
         parts = [f"{self.to_add} to add", f"{self.to_change} to change", f"{self.to_destroy} to destroy"]

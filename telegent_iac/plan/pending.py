@@ -41,13 +41,17 @@ class Resolution:
 
     def describe(self) -> str:
         what = self.address if self.member is None else f"{self.address} member {self.member}"
+        return f"{what}: {self.outcome_text()}"
+
+    def outcome_text(self) -> str:
+        """The outcome in words, without the address (for lines that already name it)."""
         if self.outcome == ADOPTED:
-            return f"{what}: an interrupted create had succeeded; adopted {self.resource_id}"
+            return f"an interrupted create had succeeded; adopted {self.resource_id}"
         if self.outcome == NOT_CREATED:
-            return f"{what}: an interrupted create had not happened; it will be created"
+            return "an interrupted create had not happened; it will be created"
         if self.outcome == IN_FLIGHT:
-            return f"{what}: an interrupted create is not in the account yet but may still be in flight"
-        return f"{what}: {self.message}"
+            return "an interrupted create is not in the account yet but may still be in flight"
+        return self.message
 
 
 def adopt_workgroup(ws: WorkgroupState, new_id: str) -> None:

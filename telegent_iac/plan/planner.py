@@ -22,6 +22,7 @@ from telegent_iac.model import (
     member_key,
     member_refs,
     members_known,
+    type_matches,
     unsaid_fields,
     workgroup_refs,
 )
@@ -130,7 +131,7 @@ def make_plan(
     unknown_by_name: dict[str, list[LiveSummary]] = {}
     for summary in live:
         if summary.workgroup_id not in known_ids:
-            unknown_by_name.setdefault(summary.name, []).append(summary)
+            unknown_by_name.setdefault(name_key(summary.name), []).append(summary)
     imports = {i.address: i for i in desired.imports}
     full = options.refresh in ("full", "sample", "refresh-only")  # compare what `details` holds
     unchecked = Unchecked()
@@ -143,12 +144,13 @@ def make_plan(
         elif ws is None or ws.id is None:
             change = _plan_new(wg, unknown_by_name, plan)
         elif ws.id not in live_by_id:
-            change = _plan_create(wg, f"deleted outside telegent-iac (ID {ws.id} is no longer in the account)")
-            change.workgroup_id = ws.id
+            change = _plan_recreate(wg, ws, unknown_by_name, plan)
         else:
             known_fields, known_members = ws.fields, ws.members
             if full and ws.id in details:
                 known_fields, known_members = _refresh(wg, ws, details[ws.id], id_to_address, plan, unchecked)
+            else:
+                known_fields = _listed(wg, ws, live_by_id[ws.id], id_to_address, plan)
             change = _plan_existing(wg, ws, known_fields, known_members, options, plan)
         if ws is not None and ws.deposed:
             change.deposed = [i for i in ws.deposed if i in live_by_id]
@@ -226,20 +228,85 @@ def _plan_create(wg: Workgroup, reason: str = "declared, not yet created") -> Re
     )
 
 
+def name_key(name: str) -> str:
+    """Names compared for identity: a live workgroup whose Name differs only in case or
+    surrounding spaces could be the declared one (some readings may normalise Names)."""
+    return name.strip().casefold()
+
+
+def _named(same_name: Sequence[LiveSummary]) -> str:
+    names = sorted({s.name for s in same_name})
+    ids = ", ".join(s.workgroup_id for s in same_name)
+    return f"named {' / '.join(repr(n) for n in names)} (ID {ids})"
+
+
 def _plan_new(wg: Workgroup, unknown_by_name: Mapping[str, list[LiveSummary]], plan: Plan) -> ResourceChange:
-    same_name = unknown_by_name.get(wg.name, [])
+    same_name = unknown_by_name.get(name_key(wg.name), [])
     if same_name:
-        ids = ", ".join(s.workgroup_id for s in same_name)
+        first = same_name[0].workgroup_id
         plan.conflicts.append(
             Conflict(
                 wg.address,
-                f"the account already has a workgroup named {wg.name!r} (ID {ids}) that the state does "
-                f"not know. Creating another would make a duplicate. Adopt it instead: "
-                f"`telegent-iac import {wg.address} {same_name[0].workgroup_id}`, or add "
-                f"`import: [{{address: {wg.address}, id: {same_name[0].workgroup_id}}}]` to the config.",
+                f"the account already has a workgroup {_named(same_name)} that the state does not "
+                f"know. Creating another would make a duplicate, so nothing is created. Adopt it "
+                f"instead: `telegent-iac import {wg.address} {first}`, or add "
+                f"`import: [{{address: {wg.address}, id: {first}}}]` to the config.",
             )
         )
     return _plan_create(wg)
+
+
+def _plan_recreate(
+    wg: Workgroup, ws: WorkgroupState, unknown_by_name: Mapping[str, list[LiveSummary]], plan: Plan
+) -> ResourceChange:
+    """The state's ID is gone. Created again only when no live workgroup could be it."""
+    same_name = unknown_by_name.get(name_key(wg.name), [])
+    if same_name:
+        first = same_name[0].workgroup_id
+        plan.conflicts.append(
+            Conflict(
+                wg.address,
+                f"the state's workgroup {ws.id} is no longer in the account, but a workgroup "
+                f"{_named(same_name)} that the state does not know is: it may be the same one, "
+                f"deleted and re-created by hand. Creating another would make a duplicate, so nothing "
+                f"is created. If it is this one, adopt it: `telegent-iac state rm {wg.address}` then "
+                f"`telegent-iac import {wg.address} {first}`, or add "
+                f"`import: [{{address: {wg.address}, id: {first}}}]` to the config; if it is not, "
+                f"rename one of them.",
+            )
+        )
+    change = _plan_create(wg, f"deleted outside telegent-iac (ID {ws.id} is no longer in the account)")
+    change.workgroup_id = ws.id
+    return change
+
+
+def _listed(
+    wg: Workgroup,
+    ws: WorkgroupState,
+    summary: LiveSummary,
+    id_to_address: Mapping[str, str],
+    plan: Plan,
+) -> dict[str, Any]:
+    """Free drift: every field the list call carried (Name and Type at least) is compared
+    with the state on every plan, at no extra request. Returns the known fields with the
+    listed values in place of the recorded ones."""
+    known = dict(ws.fields)
+    listed = addressify(summary.fields, id_to_address)
+    for name in sorted(((set(ws.fields) | set(wg.fields)) & summary.said) - READ_IGNORED):
+        recorded = ws.fields.get(name)
+        live_value = listed.get(name)
+        if name == "Type":
+            if summary.type is None and (recorded is None or type_matches(str(recorded), None)):
+                continue  # "ring": it may well be the recorded simultaneous or round-robin
+            live_value = summary.type or live_value
+        if live_value == recorded:
+            continue
+        plan.drift.append(Drift(wg.address, name, recorded, live_value))
+        if live_value is None:
+            known.pop(name, None)
+        else:
+            known[name] = live_value
+    return known
 
 
 def _plan_import(
@@ -253,7 +320,7 @@ def _plan_import(
     unchecked: Unchecked,
 ) -> ResourceChange:
     change = ResourceChange(address=wg.address, actions=[IMPORT], import_id=import_id, after=dict(wg.fields))
-    if ws is not None and ws.id:
+    if ws is not None and ws.id and ws.id in live_by_id:  # a gone ID may be replaced by an import
         plan.errors.append(
             f"{wg.address}: cannot import {import_id}: the address already manages workgroup {ws.id}"
         )
@@ -268,6 +335,11 @@ def _plan_import(
         return change
     detail = details[import_id]
     before = live_fields(detail, id_to_address)
+    # A declared field the detail did not carry is unknown: one the update endpoint accepts is
+    # sent anyway (harmless), one it does not is taken as declared, never "replace to be sure".
+    unknown = (unsaid_fields(detail) - READ_IGNORED) & set(wg.fields)
+    unchecked.fields.update(unknown)
+    before.update({k: wg.fields[k] for k in unknown - spec.workgroup_updatable()})
     change.before = before
     change.changed = diff_fields(before, wg.fields)
     actions = [IMPORT]
@@ -292,7 +364,8 @@ def _plan_import(
         actions.append(UPDATE)
     change.actions = actions
     change.reason = f"adopt live workgroup {import_id} (import: entry)"
-    _check_replace_fields(wg, change, plan, allow_replace=False)
+    if _needs_replacement(wg, change, plan, allow_replace=False):
+        change.reason = f"adopt live workgroup {import_id} (import: entry); " + change.reason
     return change
 
 
@@ -322,7 +395,7 @@ def _plan_existing(
         changed=diff_fields(known_fields, wg.fields),
     )
     members = diff_members(wg.members, known_members)
-    if change.changed and _check_replace_fields(wg, change, plan, options.allow_replace):
+    if change.changed and _needs_replacement(wg, change, plan, options.allow_replace):
         change.actions = [DELETE, CREATE]
         change.members = [
             MemberChange(m.key, [CREATE], after=dict(m.fields), reason="re-created with the workgroup")
@@ -338,8 +411,9 @@ def _plan_existing(
     return change
 
 
-def _check_replace_fields(wg: Workgroup, change: ResourceChange, plan: Plan, allow_replace: bool) -> bool:
-    """True when the change needs a replacement that is allowed; records an error if not allowed."""
+def _needs_replacement(wg: Workgroup, change: ResourceChange, plan: Plan, allow_replace: bool) -> bool:
+    """True when the change needs a replacement (shown as one whether or not it is allowed);
+    records an error when it is not allowed in this run."""
     fixed = sorted(set(change.changed) - spec.workgroup_updatable())
     if not fixed:
         return False
@@ -348,13 +422,12 @@ def _check_replace_fields(wg: Workgroup, change: ResourceChange, plan: Plan, all
         f"{'it' if len(fixed) == 1 else 'them'}), so the workgroup must be deleted and created again"
     )
     change.reason = reason
-    if allow_replace or wg.allow_replace:
-        return True
-    plan.errors.append(
-        f"{wg.address}: {reason}. Replacement is not allowed in this run: rerun with "
-        f"--allow-replace, or set `allow_replace: true` on the workgroup."
-    )
-    return False
+    if not (allow_replace or wg.allow_replace):
+        plan.errors.append(
+            f"{wg.address}: {reason}. Replacement is not allowed in this run: rerun with "
+            f"--allow-replace, or set `allow_replace: true` on the workgroup."
+        )
+    return True
 
 
 def diff_members(desired: Sequence[Member], known: Mapping[str, MemberState]) -> list[MemberChange]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from telegent_iac import spec
 from telegent_iac.plan.model import MemberChange, Plan, ResourceChange
 
 # Grouping order of the per-address summary: what matters most to a reviewer first.
@@ -73,3 +74,17 @@ def member_lines(mc: MemberChange) -> list[tuple[str, str, Any, Any]]:
         return [("-", n, before[n], None) for n in sorted(before)]
     names = sorted(n for n in set(before) | set(after) if before.get(n) != after.get(n))
     return [("~", n, before.get(n), after.get(n)) for n in names]
+
+
+def assignment(sym: str, name: str, before: Any, after: Any, arrow: str = "->", replacing: bool = False) -> str:
+    """One field line as every view shows it: `~ name = before -> after`. A reference whose
+    address stays but whose workgroup gets a new ID says so instead of `"x" -> "x"`; in a
+    replacement, a field the update endpoint does not accept is marked as the cause."""
+    if sym == "~" and before == after:
+        value = f"{fmt(after)} (re-pointed: the workgroup it names gets a new WorkgroupId)"
+    elif sym == "~":
+        value = f"{fmt(before)} {arrow} {fmt(after)}"
+    else:
+        value = fmt(after if sym == "+" else before)
+    forced = "  # forces replacement" if replacing and name not in spec.workgroup_updatable() else ""
+    return f"{sym} {name} = {value}{forced}"

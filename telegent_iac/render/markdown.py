@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegent_iac.model import Member, Workgroup
 from telegent_iac.plan.model import DELETE, Plan, ResourceChange
-from telegent_iac.render.common import HEADLINES, SYMBOLS, field_lines, fmt, grouped, member_lines
+from telegent_iac.render.common import HEADLINES, SYMBOLS, assignment, field_lines, fmt, grouped, member_lines
 from telegent_iac.routing import diagram, flow
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -29,15 +29,13 @@ def _details(c: ResourceChange) -> str:
     # The reason goes inside <pre> with the values: GitHub makes no @mention or link there.
     lines = [f"# ({c.reason})"] if c.reason else []
     for sym, name, before, after in field_lines(c):
-        value = f"{fmt(before)} → {fmt(after)}" if sym == "~" else fmt(after if sym == "+" else before)
-        lines.append(f"{sym} {name} = {value}")
+        lines.append(assignment(sym, name, before, after, arrow="→", replacing=c.is_replace))
     for mc in c.members:
         if mc.is_noop:
             continue
         lines.append(f"{ {'create': '+', 'update': '~', 'delete': '-'}.get(mc.actions[0], ' ')} member {mc.key}")
         for sym, name, before, after in member_lines(mc):
-            value = f"{fmt(before)} → {fmt(after)}" if sym == "~" else fmt(after if sym == "+" else before)
-            lines.append(f"    {sym} {name} = {value}")
+            lines.append(f"    {assignment(sym, name, before, after, arrow='→')}")
     body = "<br>".join(esc(line) for line in lines) or "(no field changes)"
     return (
         f"<details><summary><code>{esc(SYMBOLS[c.kind])}</code> <b>{esc(c.address)}</b> "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from telegent_iac.plan.model import Plan, ResourceChange
-from telegent_iac.render.common import HEADLINES, SYMBOLS, field_lines, fmt, grouped, member_lines
+from telegent_iac.render.common import HEADLINES, SYMBOLS, assignment, field_lines, fmt, grouped, member_lines
 
 _COLORS = {"+": "32", "~": "33", "-": "31", "-/+": "35", "<=": "36", "!": "31"}
 
@@ -29,7 +29,7 @@ def _change_block(c: ResourceChange, kind: str, color: bool) -> list[str]:
     if c.reason:
         out.append(f"  # ({c.reason})")
     out.append(_paint(symbol, f"  {symbol} workgroup \"{c.address}\" {{", color))
-    out += [_paint(sym, f"      {_assignment(sym, name, before, after)}", color)
+    out += [_paint(sym, f"      {assignment(sym, name, before, after, replacing=c.is_replace)}", color)
             for sym, name, before, after in field_lines(c)]
     out += [_paint("-", f"      - old workgroup {old} (left by a replacement)", color) for old in c.deposed]
     for mc in c.members:
@@ -38,21 +38,16 @@ def _change_block(c: ResourceChange, kind: str, color: bool) -> list[str]:
         sym = {"create": "+", "update": "~", "delete": "-"}.get(mc.actions[0], " ")
         why = f"  # {mc.reason}" if mc.reason else ""
         out.append(_paint(sym, f"      {sym} member \"{mc.key}\" {{{why}", color))
-        out += [_paint(s2, f"          {_assignment(s2, name, before, after)}", color)
+        out += [_paint(s2, f"          {assignment(s2, name, before, after)}", color)
                 for s2, name, before, after in member_lines(mc)]
         out.append("        }")
     return [*out, "    }", ""]
 
 
-def _assignment(sym: str, name: str, before: object, after: object) -> str:
-    value = f"{fmt(before)} -> {fmt(after)}" if sym == "~" else fmt(after if sym == "+" else before)
-    return f"{sym} {name} = {value}"
-
-
 def render_text(plan: Plan, color: bool = False) -> str:
     out: list[str] = []
     _section(out, "Interrupted creates found in the state:", plan.resolved)
-    _section(out, "Changes made outside telegent-iac (drift), seen by reading live details:",
+    _section(out, "Changes made outside telegent-iac (drift):",
              (f"~ {d.address}: {d.field}: recorded {fmt(d.recorded)}, live {fmt(d.live)}" for d in plan.drift))
     _section(out, "Could not be checked (nothing is planned on it):", plan.unchecked)
     groups = grouped(plan)
