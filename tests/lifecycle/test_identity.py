@@ -92,3 +92,15 @@ def test_a_replacement_is_shown_and_counted_as_one_with_or_without_allow_replace
     text = ws.plan("--allow-replace").stdout
     assert '"night" -> "night"' not in text
     assert 'OffHoursId = "night" (re-pointed' in text
+
+
+def test_messages_of_a_lost_create_name_the_address_once(applied: Workspace) -> None:
+    ws = applied
+    config = base()
+    config["workgroups"]["billing"] = {"Name": "Billing", "Type": "round-robin"}
+    ws.write(config)
+    ws.server.control.set_faults(drop_next_creates=1)
+    result = ws.apply()
+    assert "billing: an interrupted create had succeeded; adopted" in result.output
+    assert "billing: billing:" not in result.output
+    assert [r["Name"] for r in ws.server.control.snapshot().values()].count("Billing") == 1
