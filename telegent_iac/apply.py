@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
@@ -230,6 +230,7 @@ class Applier:
         on_event: Callable[[Event], None] | None = None,
         stop: threading.Event | None = None,
         audit: Callable[[dict[str, Any]], None] | None = None,
+        lock_lost: Callable[[], str | None] | None = None,
     ) -> None:
         self.plan = plan
         self.writer = StateWriter(store, state)
@@ -240,6 +241,7 @@ class Applier:
         self.stop = stop or threading.Event()
         self.result = ApplyResult()
         self.audit = audit or (lambda record: None)
+        self.lock_lost = lock_lost or (lambda: None)
         self._live_lock = threading.Lock()
         self._completed = 0
         self._total = 0
@@ -651,6 +653,8 @@ class Applier:
         with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
             while ready or running:
                 while ready and len(running) < self.parallelism and not self.result.errors and not self.stop.is_set():
+                    if self._lock_lost(running.values()):
+                        break
                     step = by_id[ready.popleft()]
                     self.on_event(Event("start", step.label, step.address, step.member,
                                         completed=self._completed, total=self._total))
@@ -687,6 +691,26 @@ class Applier:
             stuck = sorted(s for s, deps in waiting_on.items() if deps)
             self.result.errors.append(f"{len(stuck)} steps could not be ordered: {', '.join(stuck[:5])}")
         return self.result
+
+    def _lock_lost(self, running: Collection[Step]) -> bool:
+        """Before every start: without the state lock another run may be changing the same
+        account, so nothing new starts; the calls in flight finish and are recorded (the
+        state's compare-and-set refuses a write if another run wrote meanwhile)."""
+        why = self.lock_lost()
+        if why is None:
+            return False
+        in_flight = sorted(s.address + (f" member {s.member}" if s.member else "") + f" ({s.label})"
+                           for s in running)
+        message = (
+            f"the state lock was lost: {why}. Started nothing new; "
+            + (f"{len(in_flight)} call(s) in flight were let finish and recorded in the state: "
+               + ", ".join(in_flight) if in_flight else "no call was in flight")
+            + ". Check that no other run is applying, then run apply again"
+        )
+        self.result.errors.append(message)
+        self.on_event(Event("note", "lock", "state", message=f"the state lock was lost; starting nothing new, "
+                            f"letting {len(in_flight)} call(s) in flight finish"))
+        return True
 
     def _timed(self, step: Step) -> tuple[str | None, float]:
         started = time.monotonic()

@@ -495,7 +495,7 @@ def _run_apply(the_plan: Plan, state: State, store: StateStore, client: Any, set
         else None
     try:
         applier = Applier(the_plan, state, store, client, parallelism=settings.parallelism,
-                          on_event=on_event, stop=stop, audit=store.append_audit)
+                          on_event=on_event, stop=stop, audit=store.append_audit, lock_lost=store.lock_lost)
         return applier.run()
     finally:
         if previous is not None:

@@ -745,6 +745,11 @@ class FileStateStore:
             finally:
                 os.close(fd)
 
+    def lock_lost(self) -> str | None:
+        """A lock file cannot be lost from under a live run except by force-unlock, which
+        the next state write's compare-and-set catches; nothing to watch."""
+        return None
+
     def close(self) -> None:
         """Fold the journal in and close it."""
         try:

@@ -23,6 +23,7 @@ run: PostgreSQL releases it when that connection ends, so a killed job never lea
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import random
@@ -42,6 +43,7 @@ from telegent_iac.state.store import LockError, LockInfo
 log = logging.getLogger(__name__)
 
 BACKUPS_KEPT = 10
+LOCK_CHECK_INTERVAL = 0.5  # seconds between checks that the lock's session is still alive
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS telegent_state (
@@ -148,6 +150,7 @@ class PostgresStateStore:
         # address -> compact JSON of its row as stored: a write sends only rows that differ.
         self._rows: dict[str, str] = {}
         self._mutex = threading.Lock()
+        self._lost: str | None = None
 
     # -- connections -----------------------------------------------------------------------
 
@@ -381,10 +384,34 @@ class PostgresStateStore:
         except BaseException:
             conn.close()
             raise
+        self._lost = None
+        stop = threading.Event()
+        watch = threading.Thread(target=self._watch, args=(conn, stop), name="lock-watch", daemon=True)
+        watch.start()
         try:
             yield info
         finally:
+            stop.set()
+            watch.join()
             self._release(conn, info)
+
+    def _watch(self, conn: Any, stop: threading.Event) -> None:
+        """Ask the lock's session every LOCK_CHECK_INTERVAL whether it is still there. The
+        advisory lock lives exactly as long as that session: if it was ended (force-unlock,
+        pg_terminate_backend, a server restart, a dropped connection), the lock is gone and
+        the run must start nothing new (see lock_lost)."""
+        psycopg = _psycopg()
+        while not stop.wait(LOCK_CHECK_INTERVAL):
+            try:
+                conn.execute("SELECT 1")
+            except psycopg.Error as exc:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                self._lost = f"the database session holding the lock on {self.description} ended ({reason})"
+                return
+
+    def lock_lost(self) -> str | None:
+        """Why the lock this store holds is no longer held (None while it is, or when none is held)."""
+        return self._lost
 
     def _acquire(self, conn: Any, operation: str, timeout: float) -> LockInfo:
         key = lock_key(self.workspace)
@@ -401,7 +428,9 @@ class PostgresStateStore:
                     raise LockError(self._locked_message(holder, backend, timeout), holder)
                 time.sleep(min(delay * (0.5 + random.random()), remaining))
                 delay = min(delay * 2, 1.0)
-            info = LockInfo.for_this_process(operation)
+            # Boot and pid namespace prove a file lock's holder dead; an advisory lock needs no
+            # proof (it ends with its session), so they are neither kept nor reported here.
+            info = dataclasses.replace(LockInfo.for_this_process(operation), boot_id="", pid_ns="")
             # The row of a holder that was killed is simply overwritten: the advisory lock, not
             # the row, is the truth; the row only names the holder.
             conn.execute(
@@ -425,7 +454,8 @@ class PostgresStateStore:
             conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(self.workspace),))
         except psycopg.Error as exc:
             # The session is gone (force-unlocked, server restart): the lock went with it.
-            log.warning("lock on %s ended before the run did: %s", self.description, exc)
+            if self._lost is None:  # else the run has reported it already
+                log.warning("lock on %s ended before the run did: %s", self.description, exc)
         finally:
             conn.close()
 

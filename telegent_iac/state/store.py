@@ -98,6 +98,8 @@ class StateStore(Protocol):
       - `append_audit(record)` appends one JSON-serialisable record to the audit log.
       - `flush()` puts the state in its at-rest form (file: folds the journal into the state
         file); `lock()` does it as the lock is released, however the run ended.
+      - `lock_lost()` says why the lock held by `lock()` is no longer held (None while it is):
+        an apply checks it before starting each call.
     """
 
     description: str  # for messages, e.g. the file path
@@ -113,3 +115,5 @@ class StateStore(Protocol):
     def append_audit(self, record: dict[str, Any]) -> None: ...
 
     def flush(self) -> None: ...
+
+    def lock_lost(self) -> str | None: ...
