@@ -254,11 +254,11 @@ class Cli(click.Group):
             raise self._usage_error(exc, ctx.meta.get("telegent_iac.args", [])) from None
 
     def _usage_error(self, exc: click.UsageError, args: list[str]) -> click.UsageError:
-        exc.exit_code = EXIT_ERROR
+        exc.exit_code = EXIT_ERROR  # type: ignore[misc]  # click 8.2+ types it as a class variable
         command = exc.ctx.command if exc.ctx is not None else self
         hint = single_dash_hint(args, command, self)
         if hint and hint not in exc.message:
-            exc.message = f"{exc.message}\n{hint}"
+            exc.message = f"{exc.message}\n{hint}"  # type: ignore[misc]  # Final in click 8.2+ stubs
         return exc
 
 
