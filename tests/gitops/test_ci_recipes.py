@@ -21,6 +21,7 @@ from telegent_iac.render.markdown import MARKER
 from .helpers import REPO
 
 GITHUB = REPO / "examples" / "ci" / "github-actions.yml"
+ACTION = REPO / "action.yml"
 GITLAB = REPO / "examples" / "ci" / "gitlab-ci.yml"
 PRE_COMMIT = REPO / ".pre-commit-hooks.yaml"
 
@@ -144,34 +145,57 @@ def test_checker_reads_shell() -> None:
 # --- the recipes -------------------------------------------------------------------------------------
 
 
-def test_github_actions_workflow() -> None:
+def action_steps() -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = yaml.safe_load(ACTION.read_text(encoding="utf-8"))["runs"]["steps"]
+    return steps
+
+
+def test_the_action_validates_tests_plans_comments_and_applies() -> None:
+    action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    assert action["runs"]["using"] == "composite"
+    commands = recipe_commands(ACTION, ("run",))
+    used = [check_argv(argv) for argv in commands]
+    assert used == ["validate", "test", "plan", "apply"]  # the routing tests gate the plan
+    plan = next(a for a in commands if a[1] == "plan")
+    assert {"--out", "--format", "markdown", "--detailed-exitcode", "--lock-timeout"} <= set(plan)
+    install = next(s["run"] for s in action_steps() if "pip install" in s.get("run", ""))
+    # The tool comes from the action's own checkout, i.e. this repository at the ref in `uses:`.
+    assert "${GITHUB_ACTION_PATH}" in install and "==" not in install
+    script = next(s["with"]["script"] for s in action_steps() if s.get("uses", "").startswith("actions/github-script"))
+    assert MARKER in script  # finds its own comment by the marker render/markdown.py writes
+    assert "updateComment" in script and "createComment" in script and "paginate" in script
+    for step in action_steps():  # inputs reach shell through env, never pasted into the script
+        assert "${{" not in step.get("run", ""), step["run"]
+
+
+def test_github_actions_workflow_uses_the_action() -> None:
     workflow = yaml.safe_load(GITHUB.read_text(encoding="utf-8"))
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
     assert "pull_request" in triggers and triggers["push"]["branches"] == ["main"]
-    commands = recipe_commands(GITHUB, ("run",))
-    used = [check_argv(argv) for argv in commands]
-    assert set(used) == {"validate", "test", "plan", "apply"}
-    assert used.index("test") < used.index("plan")  # the routing tests gate the plan
-    plan = next(a for a in commands if a[1] == "plan")
-    assert {"--out", "--format", "markdown", "--detailed-exitcode"} <= set(plan)
-    apply = next(a for a in commands if a[1] == "apply")
-    assert apply[2] == plan[plan.index("--out") + 1]  # applies the saved plan, not the YAML
     jobs = workflow["jobs"]
+    plan_step = next(s for s in jobs["plan"]["steps"] if s.get("uses", "").endswith("/telegent-iac@v0.1.0"))
+    apply_step = next(s for s in jobs["apply"]["steps"] if s.get("uses", "").endswith("/telegent-iac@v0.1.0"))
+    assert plan_step["with"].get("command", "plan") == "plan" and apply_step["with"]["command"] == "apply"
+    assert apply_step["with"]["plan-file"] == plan_step["with"]["plan-file"]  # applies the saved plan
+    assert "pip install" not in GITHUB.read_text(encoding="utf-8")  # never an unpublished index entry
+    drift_install = next(s for s in jobs["drift"]["steps"] if s.get("uses", "").endswith("/telegent-iac@v0.1.0"))
+    assert drift_install["with"]["command"] == "install"
     assert jobs["plan"]["permissions"]["pull-requests"] == "write"
-    steps = jobs["plan"]["steps"]
-    assert any(s.get("uses", "").startswith("actions/upload-artifact") for s in steps)
-    script = next(s["with"]["script"] for s in steps if s.get("uses", "").startswith("actions/github-script"))
-    assert MARKER in script  # finds its own comment by the marker render/markdown.py writes
-    assert "updateComment" in script and "createComment" in script and "paginate" in script
+    assert any(s.get("uses", "").startswith("actions/upload-artifact") for s in jobs["plan"]["steps"])
     assert "push" in jobs["apply"]["if"] and jobs["apply"]["needs"] == "plan"
     assert any(s.get("uses", "").startswith("actions/download-artifact") for s in jobs["apply"]["steps"])
+    # Plans and applies never share a concurrency group; every job has a time limit.
+    assert "concurrency" not in workflow
+    groups = {name: job["concurrency"]["group"] for name, job in jobs.items()}
+    assert len(set(groups.values())) == len(groups)
+    assert jobs["apply"]["concurrency"]["cancel-in-progress"] is False
+    assert all(isinstance(job["timeout-minutes"], int) for job in jobs.values())
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
 def test_github_script_is_valid_javascript(tmp_path: Path) -> None:
-    workflow = yaml.safe_load(GITHUB.read_text(encoding="utf-8"))
-    script = next(s["with"]["script"] for s in workflow["jobs"]["plan"]["steps"]
-                  if s.get("uses", "").startswith("actions/github-script"))
+    if shutil.which("node") is None:
+        pytest.skip("node not installed")
+    script = next(s["with"]["script"] for s in action_steps() if s.get("uses", "").startswith("actions/github-script"))
     # github-script runs the body inside an async function.
     source = tmp_path / "script.js"
     source.write_text(f"(async function () {{\n{script}\n}});\n")
@@ -190,11 +214,18 @@ def test_gitlab_ci() -> None:
     assert "plan.json" in pipeline["plan"]["artifacts"]["paths"]
     assert pipeline["apply"]["rules"][0]["when"] == "manual"
     assert pipeline["apply"]["needs"] == ["plan"]
+    install = "\n".join(pipeline["default"]["before_script"])
+    assert "TELEGENT_IAC_SOURCE" in install and pipeline["variables"]["TELEGENT_IAC_SOURCE"].startswith("git+")
+    assert "==" not in install  # never an unpublished index entry
+    jobs = {name: job for name, job in pipeline.items() if isinstance(job, dict) and "script" in job}
+    assert set(jobs) == {"validate", "plan", "apply", "drift"}
+    assert all("timeout" in job for job in jobs.values())
+    assert pipeline["plan"].get("resource_group") != pipeline["apply"]["resource_group"]
 
 
 def test_shell_in_recipes_parses() -> None:
     """bash -n every run:/script: block; compile the Python the GitLab note step runs."""
-    for path, keys in ((GITHUB, ("run",)), (GITLAB, ("script", "before_script"))):
+    for path, keys in ((GITHUB, ("run",)), (ACTION, ("run",)), (GITLAB, ("script", "before_script"))):
         for text in shell_strings(yaml.safe_load(path.read_text(encoding="utf-8")), keys):
             text = re.sub(r"\$\{\{.*?\}\}", "EXPR", text)
             subprocess.run(["bash", "-n"], input=text, text=True, check=True)
