@@ -66,6 +66,9 @@ CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "guard-directory": (".lock.guard", _directory, "is a directory"),
     "audit-symlink": (".audit.jsonl", _symlink("../precious.json"), "symbolic link"),
     "audit-fifo": (".audit.jsonl", _fifo, "FIFO"),
+    "journal-symlink": (".journal", _symlink("../precious.json"), "symbolic link"),
+    "journal-fifo": (".journal", _fifo, "FIFO"),
+    "journal-directory": (".journal", _directory, "is a directory"),
 }
 
 
@@ -88,7 +91,15 @@ def setup(tmp_path: Path, start_sandbox: Any) -> tuple[Cli, Path]:
     return Cli(cli_env(server), tmp_path), tmp_path
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+# The store-level tests (tests/state/test_own_files.py) cover every file and kind in-process;
+# here the fast run takes one of each kind through the real command, the slow run all of them.
+FAST = {"state-dangling-symlink", "state-fifo", "lock-directory", "lock-huge-pid", "state-nested-100000",
+        "audit-symlink"}
+
+
+@pytest.mark.parametrize(
+    "case", [c if c in FAST else pytest.param(c, marks=pytest.mark.slow) for c in sorted(CASES)]
+)
 def test_hostile_own_file(setup: tuple[Cli, Path], case: str) -> None:
     cli, root = setup
     suffix, plant, words = CASES[case]
@@ -125,7 +136,7 @@ def test_read_only_state_directory(setup: tuple[Cli, Path]) -> None:
 
 
 @pytest.mark.parametrize("kind", ["fifo", "device", "symlink-loop"])
-@pytest.mark.parametrize("role", ["config", "var-file"])
+@pytest.mark.parametrize("role", ["config", pytest.param("var-file", marks=pytest.mark.slow)])
 def test_hostile_config_and_var_files(setup: tuple[Cli, Path], kind: str, role: str) -> None:
     cli, root = setup
     hostile = root / "hostile.yaml"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -18,11 +19,12 @@ import pytest
 
 from telegent_iac.files import UnsafeFileError, open_input, open_own
 from telegent_iac.state import FileStateStore, LockError, StateError
+from telegent_iac.state.store import boot_id, pid_namespace
 
 from .test_state_contract import sample_state
 from .test_state_file import dead_pid, write_lock
 
-WHICH = ["path", "backup_path", "lock_path", "guard_path", "audit_path"]
+WHICH = ["path", "backup_path", "lock_path", "guard_path", "audit_path", "journal_path"]
 
 
 def bounded(fn: Callable[[], Any], timeout: float = 60.0) -> BaseException | None:
@@ -210,3 +212,37 @@ def test_open_own_and_open_input_never_block_and_say_what_they_found(tmp_path: P
         open_own(link, os.O_RDONLY)
     with pytest.raises(FileNotFoundError):
         open_own(tmp_path / "absent", os.O_RDONLY)
+
+
+def test_a_lock_held_in_another_pid_namespace_is_never_taken_as_stale(tmp_path: Path) -> None:
+    """A real holder in its own pid namespace (as in another container on this host): its pid
+    is small there and means another process, or none, here."""
+    assert shutil.which("unshare"), "this test needs unshare(1)"
+    store = FileStateStore(tmp_path / "s.json")
+    inner = (
+        "import sys\nfrom telegent_iac.state import FileStateStore\n"
+        f"with FileStateStore({str(store.path)!r}).lock('apply'):\n"
+        "    print('locked', flush=True)\n    sys.stdin.read()\n"
+    )
+    # pid 1 of the new namespace starts the holder, so the holder's pid is 2 there.
+    holder = f"import subprocess, sys\nsys.exit(subprocess.call([sys.executable, '-c', {inner!r}]))\n"
+    prefix = ["unshare", "--pid", "--fork", "--mount-proc"]
+    if os.geteuid() != 0:
+        prefix[1:1] = ["--user", "--map-root-user"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([*prefix, sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, env=env)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "locked", "the holder never locked"
+        record = json.loads(store.lock_path.read_text())
+        assert record["pid_ns"] != pid_namespace() and record["boot_id"] == boot_id()
+        assert record["pid"] == 2  # usually no such process here: judged by pid alone, it would be "stale"
+        with pytest.raises(LockError) as info:
+            bounded_raise(lambda: store.lock("plan", timeout=0.3).__enter__())
+        assert "another pid namespace" in str(info.value) and "force-unlock" in str(info.value)
+        assert store.lock_path.exists()
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    assert not store.lock_path.exists()  # the holder released it itself
