@@ -156,6 +156,8 @@ class StateWriter:
         return result
 
 
+_GONE_NEXT_TIME = ("The next apply finds it already deleted (a repeated delete answered 'not found' counts as "
+                   "done) and drops it from the state.")
 _Holder = tuple[str, str | None]  # (address, member key or None for the workgroup itself)
 
 
@@ -426,7 +428,7 @@ class Applier:
             self._call(spec.ACTIVITY_DELETE, address, {"WorkgroupActivityId": member_id},
                        lambda: self.client.delete_activity(member_id))
 
-    def _recorded(self, commit: Callable[[], None], done: str, advice: str) -> None:
+    def _recorded(self, commit: Callable[[], object], done: str, advice: str) -> None:
         """Record the outcome of a call that succeeded; a failure to write says so."""
         try:
             commit()
@@ -495,7 +497,10 @@ class Applier:
             gone = change.reason.startswith("already gone")
             if workgroup_id and not gone:
                 self._delete_workgroup(change.address, workgroup_id)
-            self.writer.commit(lambda s: s.workgroups.pop(change.address, None), change.address)
+            self._recorded(
+                lambda: self.writer.commit(lambda s: s.workgroups.pop(change.address, None), change.address),
+                f"the delete of workgroup {workgroup_id} succeeded", _GONE_NEXT_TIME,
+            )
             return workgroup_id
 
         return run
@@ -503,7 +508,10 @@ class Applier:
     def _deposed_step(self, address: str, old_id: str) -> Callable[[], str | None]:
         def run() -> str | None:
             self._delete_workgroup(address, old_id)
-            self.writer.commit(lambda s: s.workgroups[address].deposed.remove(old_id), address)
+            self._recorded(
+                lambda: self.writer.commit(lambda s: s.workgroups[address].deposed.remove(old_id), address),
+                f"the delete of the old workgroup {old_id} succeeded", _GONE_NEXT_TIME,
+            )
             return old_id
 
         return run
@@ -550,7 +558,10 @@ class Applier:
                 if member_id:
                     self._delete_member(a, member_id)
                 if ws is not None:
-                    self.writer.commit(lambda s: s.workgroups[a].members.pop(mc.key, None), a)
+                    self._recorded(
+                        lambda: self.writer.commit(lambda s: s.workgroups[a].members.pop(mc.key, None), a),
+                        f"the delete of member {mc.key} ({member_id}) succeeded", _GONE_NEXT_TIME,
+                    )
                 return member_id
             after = dict(mc.after or {})
             body = self._resolve_refs(after, member=True)
@@ -573,7 +584,11 @@ class Applier:
                     ms.fields = after
                     members[mc.key] = ms
 
-                self.writer.commit(record, a)
+                self._recorded(
+                    lambda: self.writer.commit(record, a),
+                    f"the update of member {mc.key} ({member_id}) succeeded",
+                    "The next plan shows the change again; applying it re-sends the same update.",
+                )
                 return member_id
             return self._create_member(a, mc.key, after, body)
 

@@ -100,3 +100,36 @@ def _ids(server: SandboxServer) -> list[str]:
 
     with TelegentClient(server.url, DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, rate_limit=0) as client:
         return [s.workgroup_id for s in client.list_workgroups()]
+
+
+@pytest.mark.parametrize("what", ["update", "delete"])
+def test_update_or_delete_that_succeeded_but_could_not_be_recorded_says_so(
+    tmp_path: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch, what: str
+) -> None:
+    config = tmp_path / "wg.yaml"
+    config.write_text(CONFIG)
+    state_file = tmp_path / "state" / "s.json"
+    env = cli_env(sandbox)
+    assert run(env, "apply", "--auto-approve", "--state", state_file, config).exit_code == 0
+    if what == "update":
+        config.write_text(CONFIG.replace("Type: simultaneous", "Type: simultaneous\n    RecordCalls: true"))
+
+        def full(state: State) -> bool:
+            ws = state.workgroups.get("sales")
+            return ws is not None and ws.fields.get("RecordCalls") is True
+    else:
+        config.write_text("workgroups: {}\n")
+
+        def full(state: State) -> bool:
+            return "sales" not in state.workgroups
+
+    monkeypatch.setattr(workflow, "store_for", lambda settings: DiskFull(state_file, full))
+    result = run(env, "apply", "--auto-approve", "--allow-delete", "--state", state_file, config)
+    assert result.exit_code == 1, result.output
+    err = result.stderr
+    assert f"{what} FAILED" not in err and "state write FAILED" in err, err
+    assert f"the {what} of workgroup" in err and "succeeded, but writing it to the state failed" in err, err
+    monkeypatch.setattr(workflow, "store_for", lambda settings: FileStateStore(state_file))
+    again = run(env, "apply", "--auto-approve", "--allow-delete", "--state", state_file, config)
+    assert again.exit_code == 0, again.output
+    assert live_names(sandbox) == ([] if what == "delete" else ["Sales"])
