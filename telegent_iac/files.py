@@ -122,3 +122,10 @@ def open_input(path: Path | str) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def read_input(path: Path | str) -> bytes:
+    """The whole content of an input file (see open_input): never blocks on a FIFO or reads
+    a device forever."""
+    with os.fdopen(open_input(path), "rb") as f:
+        return f.read()

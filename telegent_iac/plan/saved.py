@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from telegent_iac.files import UnsafeFileError, read_input
 from telegent_iac.plan.model import Plan
 from telegent_iac.plan.planner import PlanOptions
 from telegent_iac.problems import UserError
@@ -41,10 +42,14 @@ def read_plan_file(path: Path) -> tuple[Plan, dict[str, Any]]:
     `write_plan_file` wrote: the checksum covers the content, and the content must be in the
     one canonical layout, so whitespace, key order and escapes cannot change either."""
     try:
-        raw = path.read_bytes()
+        raw = read_input(path)
         body = json.loads(raw.decode("utf-8"))
+    except UnsafeFileError as exc:
+        raise UserError(f"{path}: cannot read the saved plan: it {exc}") from None
     except (OSError, ValueError) as exc:
         raise UserError(f"{path}: cannot read the saved plan: {exc}") from exc
+    except RecursionError:
+        raise UserError(f"{path}: not a telegent-iac plan file (nested too deeply)") from None
     if not isinstance(body, dict) or body.get("kind") != PLAN_FILE_KIND:
         raise UserError(f"{path}: not a telegent-iac plan file")
     checksum = body.pop("checksum", None)

@@ -151,3 +151,16 @@ def test_hostile_config_and_var_files(setup: tuple[Cli, Path], kind: str, role: 
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     want = {"fifo": "FIFO", "device": "a device", "symlink-loop": "symbolic link loop"}[kind]
     assert f"{hostile}:1:1: cannot read file: it is" in result.stderr and want in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "nested-100000"])
+def test_hostile_saved_plan_file(setup: tuple[Cli, Path], kind: str) -> None:
+    cli, root = setup
+    plan = root / "hostile.plan"
+    if kind == "fifo":
+        os.mkfifo(plan)
+    else:
+        _nested(plan)
+    result = cli.run("show", str(plan), timeout=60)
+    want = "it is a FIFO (named pipe)" if kind == "fifo" else "nested too deeply"
+    check_one_clear_line(result, str(plan), "cannot read the saved plan" if kind == "fifo" else "plan file", want)
