@@ -17,23 +17,36 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from telegent_iac import __version__, workflow
+from telegent_iac import __version__
 from telegent_iac.api.errors import ApiError, ConfigError
-from telegent_iac.apply import Applier, ApplyResult, Event
-from telegent_iac.plan.model import Plan
-from telegent_iac.plan.planner import PlanOptions
-from telegent_iac.plan.saved import PLAN_FILE_KIND
 from telegent_iac.problems import UserError
-from telegent_iac.render.json_view import plan_json, render_json
-from telegent_iac.render.markdown import render_markdown
-from telegent_iac.render.text import render_text
 from telegent_iac.state import DEFAULT_STATE_PATH
-from telegent_iac.state.model import State, StateError
+from telegent_iac.state.model import StateError
 from telegent_iac.state.store import LockError, StateStore
+
+if TYPE_CHECKING:
+    from telegent_iac import workflow
+    from telegent_iac.apply import ApplyResult, Event
+    from telegent_iac.plan.model import Plan
+    from telegent_iac.plan.planner import PlanOptions
+    from telegent_iac.state.model import State
+else:
+
+    class _Lazy(ModuleType):
+        """A module imported on first use: `--version` and `--help` must not pay for the HTTP
+        client, the schema validator or the planner (most of the start-up time)."""
+
+        def __getattr__(self, name: str) -> Any:
+            import importlib
+
+            return getattr(importlib.import_module(self.__name__), name)
+
+    workflow = _Lazy("telegent_iac.workflow")
 
 EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 1, 2, 130
 F = TypeVar("F", bound=Callable[..., Any])
@@ -170,6 +183,8 @@ def _defaulted(param: str) -> bool:
 
 def options_from(refresh: str, refresh_only: bool, allow_delete: bool, allow_replace: bool,
                  destroy_threshold: float, force: bool, targets: tuple[str, ...] = ()) -> PlanOptions:
+    from telegent_iac.plan.planner import PlanOptions
+
     mode, _, sample = refresh.partition("=")
     return PlanOptions(
         allow_delete=allow_delete, allow_replace=allow_replace,
@@ -214,8 +229,11 @@ def _long_options(command: click.Command) -> set[str]:
 def _all_long_options(command: click.Command) -> set[str]:
     found = _long_options(command)
     if isinstance(command, click.Group):
-        for sub in command.commands.values():
-            found |= _all_long_options(sub)
+        ctx = click.Context(command)
+        for name in command.list_commands(ctx):  # loads the lazy ones: only after a usage error
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                found |= _all_long_options(sub)
     return found
 
 
@@ -246,6 +264,33 @@ class Cli(click.Group):
             raise self._usage_error(exc, raw) from None
         ctx.meta["telegent_iac.args"] = raw
         return ctx
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            import importlib
+
+            module, attribute, _ = LAZY_COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list without loading the lazy commands (their short help is above)."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            if name in LAZY_COMMANDS and name not in self.commands:
+                rows.append((name, click.Command(name, help=LAZY_COMMANDS[name][2]).get_short_help_str(limit)))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -382,6 +427,10 @@ def plan(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: str
 
 
 def emit_plan(the_plan: Plan, fmt: str, color: bool) -> None:
+    from telegent_iac.render.json_view import render_json
+    from telegent_iac.render.markdown import render_markdown
+    from telegent_iac.render.text import render_text
+
     if fmt == "json":
         click.echo(render_json(the_plan), nl=False)
     elif fmt == "markdown":
@@ -437,6 +486,8 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
                 if not the_plan.ok:
                     raise UserError("the plan cannot be applied (see the errors above)")
                 if not the_plan.has_changes:
+                    from telegent_iac.apply import ApplyResult
+
                     _finish(ApplyResult(), stream)
                     return
                 _confirm(auto_approve)
@@ -450,6 +501,8 @@ def _looks_like_plan(path: Path) -> bool:
             head = f.read(4096)
     except OSError:
         return False
+    from telegent_iac.plan.saved import PLAN_FILE_KIND
+
     return head.lstrip().startswith(b"{") and PLAN_FILE_KIND.encode() in head
 
 
@@ -465,6 +518,8 @@ def _confirm(auto_approve: bool) -> None:
 
 def _run_apply(the_plan: Plan, state: State, store: StateStore, client: Any, settings: workflow.Settings,
                stream: JsonStream | None) -> ApplyResult:
+    from telegent_iac.apply import Applier
+
     stop = threading.Event()
 
     def on_sigint(signum: int, frame: Any) -> None:
@@ -553,6 +608,8 @@ class JsonStream:
         return json_diagnostics(self._write)
 
     def planned(self, the_plan: Plan) -> None:
+        from telegent_iac.render.json_view import plan_json
+
         body = plan_json(the_plan)
         for change in body["resource_changes"]:
             if change["actions"] != ["no-op"] or any(m["actions"] != ["no-op"] for m in change["members"]):
@@ -710,17 +767,16 @@ def force_unlock(lock_id: str, state_location: str, lock_timeout: float) -> None
     click.echo(f"Lock {lock_id} removed.")
 
 
-def _register_optional() -> None:
-    from telegent_iac.sandbox.cli import sandbox_command
-
-    main.add_command(sandbox_command, "sandbox")
-
-    from telegent_iac.cli_lifecycle import register as register_lifecycle
-
-    register_lifecycle(main)  # import, export, state ...
-
-
-_register_optional()
+# Commands defined elsewhere, loaded when used (the sandbox and the lifecycle commands pull
+# in the HTTP server, the client and the planner): name -> (module, attribute, short help).
+LAZY_COMMANDS = {
+    "sandbox": ("telegent_iac.sandbox.cli", "sandbox_command", "Run a local emulator of Telegent's workgroup API."),
+    "import": ("telegent_iac.cli_lifecycle", "import_command",
+               "Adopt the live workgroup WORKGROUP_ID into the state under ADDRESS."),
+    "export": ("telegent_iac.cli_lifecycle", "export_command",
+               "Write the configuration and the state of every live workgroup (for onboarding)."),
+    "state": ("telegent_iac.cli_lifecycle", "state_group", "Inspect and edit the state without touching the account."),
+}
 
 if __name__ == "__main__":
     main()

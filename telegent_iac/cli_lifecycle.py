@@ -255,8 +255,3 @@ def _pair(state_location: str, local: str) -> tuple[StateStore, StateStore]:
     if "://" not in state_location and Path(state_location).resolve() == Path(local).resolve():
         raise UserError(f"--state and {local} are the same file; nothing to copy")
     return open_store(state_location), open_store(local)
-
-
-def register(main: click.Group) -> None:
-    for command in (import_command, export_command, state_group):
-        main.add_command(command)

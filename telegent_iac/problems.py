@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from telegent_iac.model import Position
+if TYPE_CHECKING:  # annotations only: user errors must not load the spec (start-up time)
+    from telegent_iac.model import Position
 
 
 @dataclass(frozen=True, order=True)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from telegent_iac.state.file import FileStateStore
 from telegent_iac.state.model import FORMAT_VERSION, State, StateError
-from telegent_iac.state.postgres import PostgresStateStore
 from telegent_iac.state.store import LockError, LockInfo, StateStore
+
+if TYPE_CHECKING:
+    from telegent_iac.state.file import FileStateStore
+    from telegent_iac.state.postgres import PostgresStateStore
 
 DEFAULT_STATE_PATH = "state/telegent.state.json"
 
@@ -25,6 +28,19 @@ __all__ = [
     "open_store",
     "split_workspace",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The stores load on first use: the CLI's --version and --help only need the names above.
+    if name == "FileStateStore":
+        from telegent_iac.state.file import FileStateStore
+
+        return FileStateStore
+    if name == "PostgresStateStore":
+        from telegent_iac.state.postgres import PostgresStateStore
+
+        return PostgresStateStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def split_workspace(url: str) -> tuple[str, str]:
@@ -47,5 +63,9 @@ def open_store(location: str) -> StateStore:
         dsn, workspace = split_workspace(location)
         if not workspace:
             raise StateError("the workspace= parameter of a postgresql:// state must not be empty")
+        from telegent_iac.state.postgres import PostgresStateStore
+
         return PostgresStateStore(dsn, workspace)
+    from telegent_iac.state.file import FileStateStore
+
     return FileStateStore(Path(location))

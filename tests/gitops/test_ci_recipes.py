@@ -75,8 +75,9 @@ def check_argv(argv: list[str], complete: bool = True) -> str:
     while i < len(argv):
         token = argv[i]
         if isinstance(command, click.Group) and not token.startswith("-"):
-            sub = command.commands.get(token)
-            assert sub is not None, f"{' '.join(argv)}: no subcommand {token!r} (have {sorted(command.commands)})"
+            ctx = click.Context(command)
+            sub = command.get_command(ctx, token)  # loads a lazily registered command
+            assert sub is not None, f"{' '.join(argv)}: no subcommand {token!r} (have {command.list_commands(ctx)})"
             command, path = sub, [*path, token]
             i += 1
             continue

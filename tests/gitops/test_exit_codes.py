@@ -21,7 +21,10 @@ from tests.gitops.helpers import cli_env, copy_example, run, state_path
 def walk(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], click.Command]]:
     yield path, command
     if isinstance(command, click.Group):
-        for name, sub in sorted(command.commands.items()):
+        ctx = click.Context(command)
+        for name in command.list_commands(ctx):  # the lazily loaded commands too
+            sub = command.get_command(ctx, name)
+            assert sub is not None
             yield from walk(sub, (*path, name))
 
 
