@@ -163,7 +163,7 @@ def make_plan(
             plan.protect[wg.address] = wg.prevent_destroy
         plan.changes.append(change)
 
-    _repoint_replacements(desired, plan)
+    _repoint_replacements(desired, state, plan)
     _plan_undeclared(desired, state, live_by_id, options, plan)
     if options.refresh == "refresh-only":
         _accept_live(state, live_by_id, plan)
@@ -573,9 +573,14 @@ def _apply_moves(desired: Desired, state: State, plan: Plan) -> None:
             plan.errors.append(f"moved: cannot move {moved.old} to {moved.new}: both are in the state")
 
 
-def _repoint_replacements(desired: Desired, plan: Plan) -> None:
-    """A replaced (or re-created) workgroup gets a new ID: what refers to it must follow."""
+def _repoint_replacements(desired: Desired, state: State, plan: Plan) -> None:
+    """A replaced (or re-created) workgroup gets a new ID: what refers to it must follow. So
+    does an address whose gone ID an `import:` entry replaces with a live one."""
     replaced = {c.address for c in plan.changes if CREATE in c.actions and c.workgroup_id}
+    for c in plan.changes:
+        old = state.workgroups.get(c.address)
+        if IMPORT in c.actions and old is not None and old.id and old.id != c.import_id:
+            replaced.add(c.address)
     if not replaced:
         return
     by_address = {c.address: c for c in plan.changes}

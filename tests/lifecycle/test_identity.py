@@ -54,6 +54,10 @@ def test_an_import_entry_may_take_over_an_address_whose_id_is_gone(applied: Work
     ws.apply()
     assert ws.wid("support") == new
     assert [w for w in ws.writes() if w["path"] == CREATE] == []
+    # The menu's digit for support followed it to the adopted ID (the old one is gone).
+    refs = [a.get("ReferenceWorkgroupId") for a in ws.live(ws.wid("menu"))["Activities"]]
+    assert new in refs
+    ws.plan("--refresh=full", "--detailed-exitcode")
 
 
 def test_a_name_changed_by_hand_is_drift_in_a_plain_plan_at_no_extra_request(applied: Workspace) -> None:
