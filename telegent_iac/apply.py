@@ -215,6 +215,10 @@ class IdOwners:
         owners[slot] = holder
 
 
+def _reason(exc: Exception) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
 def _empty_value(name: str, schema: Mapping[str, Mapping[str, Any]]) -> Any:
     """How a field removed from the YAML is cleared through a partial update."""
     return False if schema.get(name, {}).get("type") == "boolean" else ""
@@ -266,7 +270,16 @@ class Applier:
             return result
         finally:
             record["duration_s"] = round(time.monotonic() - started, 4)
-            self.audit(record)
+            try:
+                self.audit(record)
+            except Exception as exc:
+                # Never let a failed audit append hide the call's own outcome (a returned ID
+                # must still be recorded): the run fails, and starts nothing new, afterwards.
+                returned = f" (returned ID {record['returned_id']})" if record.get("returned_id") else ""
+                self.result.errors.append(
+                    f"{address}: the audit log could not be written ({_reason(exc)}); the call {endpoint}{returned} is "
+                    f"missing from it"
+                )
 
     # --- ID resolution ------------------------------------------------------------------------
 
@@ -435,8 +448,7 @@ class Applier:
         except StepFailed:
             raise
         except Exception as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise RecordFailed(f"{done}, but writing it to the state failed ({reason}). {advice}") from exc
+            raise RecordFailed(f"{done}, but writing it to the state failed ({_reason(exc)}). {advice}") from exc
 
     def _record_created(self, address: str, new_id: str) -> None:
         def record(state: State) -> None:

@@ -133,3 +133,23 @@ def test_update_or_delete_that_succeeded_but_could_not_be_recorded_says_so(
     again = run(env, "apply", "--auto-approve", "--allow-delete", "--state", state_file, config)
     assert again.exit_code == 0, again.output
     assert live_names(sandbox) == ([] if what == "delete" else ["Sales"])
+
+
+class AuditDiskFull(FileStateStore):
+    def append_audit(self, record: dict[str, object]) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_failed_audit_append_never_loses_the_returned_id(
+    tmp_path: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "wg.yaml"
+    config.write_text(CONFIG)
+    state_file = tmp_path / "state" / "s.json"
+    monkeypatch.setattr(workflow, "store_for", lambda settings: AuditDiskFull(state_file))
+    result = run(cli_env(sandbox), "apply", "--auto-approve", "--state", state_file, config)
+    assert result.exit_code == 1, result.output
+    assert "sales: the audit log could not be written (No space left on device)" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    state = read_state(state_file)
+    assert not state.pending() and state.workgroups["sales"].id in _ids(sandbox)
