@@ -1,9 +1,9 @@
 """`telegent-iac fmt`: config files in one canonical layout, comments kept.
 
-The layout: the fields of every mapping in the order the config schema (and so the vendored
-spec) lists them, unknown keys after them in their own order, `<<` merges first, `x-` keys
-first at the top; phone numbers and times always double-quoted. Workgroup addresses keep the
-order the author chose. Indentation, blank lines and comments are the author's.
+The layout: the fields of every workgroup, member, schedule and entry in the order the config
+schema (and so the vendored spec) lists them, unknown keys after them in their own order,
+`<<` merges first; phone numbers and times always double-quoted. The top-level sections and
+the addresses keep the author's order, and so do indentation, blank lines and comments.
 
 PyYAML drops comments, so this is a line-based rewrite guided by the positions PyYAML reports:
 each field of a block mapping owns whole lines (its key line, its value, and the comment and
@@ -123,9 +123,9 @@ def _walk(node: yaml.Node, schema: dict[str, Any] | None, defs: dict[str, Any], 
         if isinstance(value, yaml.ScalarNode):
             _quote(name, value, walk)
         _walk(value, _child_schema(schema, name, defs), defs, walk, key.start_mark.line + 1)
-    if node.flow_style or not schema or "properties" not in schema:
-        return
-    _reorder(node, list(schema["properties"]), walk, first_line, root)
+    if root or node.flow_style or not schema or "properties" not in schema:
+        return  # the top-level sections stay in the author's order
+    _reorder(node, list(schema["properties"]), walk, first_line)
 
 
 def _quote(name: str, value: yaml.ScalarNode, walk: _Walk) -> None:
@@ -137,7 +137,7 @@ def _quote(name: str, value: yaml.ScalarNode, walk: _Walk) -> None:
                         json.dumps(value.value, ensure_ascii=False)))
 
 
-def _reorder(node: yaml.MappingNode, order: list[str], walk: _Walk, first_line: int | None, root: bool) -> None:
+def _reorder(node: yaml.MappingNode, order: list[str], walk: _Walk, first_line: int | None) -> None:
     keys = [k for k, _ in node.value]
     if not all(isinstance(k, yaml.ScalarNode) for k in keys):
         return
@@ -146,7 +146,7 @@ def _reorder(node: yaml.MappingNode, order: list[str], walk: _Walk, first_line: 
 
     def position(i: int) -> tuple[int, int]:
         name = names[i]
-        if name == _MERGE or (root and name.startswith("x-")):
+        if name == _MERGE:
             return (-1, i)
         return (rank.get(name, len(order)), i)
 
@@ -168,7 +168,12 @@ def _reorder(node: yaml.MappingNode, order: list[str], walk: _Walk, first_line: 
     if any(lines[k.start_mark.line][: k.start_mark.column].strip() for k in keys[1:]):
         return
     ends = [max(k.start_mark.line, _last_line(v, k.start_mark.line)) for k, v in node.value]
-    starts = [key_lines[0] if (root or first_line is None) else first_line] + [e + 1 for e in ends[:-1]]
+    column = keys[0].start_mark.column
+    for i in range(len(keys) - 1):
+        # Comment lines indented deeper than the keys, right after a value, close that value.
+        while ends[i] + 1 < key_lines[i + 1] and _is_comment(lines[ends[i] + 1], deeper_than=column):
+            ends[i] += 1
+    starts = [key_lines[0] if first_line is None else first_line] + [e + 1 for e in ends[:-1]]
     blocks = [(starts[i], (starts[i + 1] - 1) if i + 1 < len(keys) else ends[-1]) for i in range(len(keys))]
     walk.mappings.append(_Mapping(blocks, new, dash))
 
@@ -191,6 +196,11 @@ def _apply(walk: _Walk) -> str:
         moved = [line for i in mapping.order for line in lines[mapping.blocks[i][0]: mapping.blocks[i][1] + 1]]
         lines[start: end + 1] = moved
     return "".join(lines)
+
+
+def _is_comment(line: str, deeper_than: int) -> bool:
+    stripped = line.lstrip(" ")
+    return stripped.startswith("#") and len(line) - len(stripped) > deeper_than
 
 
 def _key_line(lines: list[str], block: tuple[int, int]) -> int:

@@ -77,31 +77,44 @@ workgroups:
 """
 
 
-def test_top_level_order_keeps_anchors_first_and_merges() -> None:
+def test_sections_keep_their_order_merges_stay_first_and_trailing_comments_stay_put() -> None:
     text = """\
 moved:
   - to: b
     from: a
 x-defaults: &defaults
   RecordCalls: true
+schedules:
+  office:
+    MondayEndTime: "6:00 PM"
+    Name: Office
+    MondayStartTime: "8:00 AM"
+    # ... Tuesday to Friday, weekends closed
+
 workgroups:
   b:
     <<: *defaults
     Type: round-robin
     Name: B
 """
-    out = format_text(text)
-    assert out == """\
+    assert format_text(text) == """\
+moved:
+  - from: a
+    to: b
 x-defaults: &defaults
   RecordCalls: true
+schedules:
+  office:
+    Name: Office
+    MondayStartTime: "8:00 AM"
+    MondayEndTime: "6:00 PM"
+    # ... Tuesday to Friday, weekends closed
+
 workgroups:
   b:
     <<: *defaults
     Name: B
     Type: round-robin
-moved:
-  - from: a
-    to: b
 """
 
 
@@ -263,3 +276,10 @@ def test_fmt_keeps_the_file_mode(tmp_path: Path) -> None:
     assert code == 0 and out.strip() == str(path)
     assert path.stat().st_mode & 0o777 == 0o640
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_a_deeper_comment_after_a_value_moves_with_that_value() -> None:
+    text = ("workgroups:\n  a:\n    members:\n      - Type: User\n        PhoneNumber: \"+14155550100\"\n"
+            "      # more members to come\n    Type: IVR\n    Name: A\n")
+    assert format_text(text) == ("workgroups:\n  a:\n    Name: A\n    Type: IVR\n    members:\n      - Type: User\n"
+                                 "        PhoneNumber: \"+14155550100\"\n      # more members to come\n")
