@@ -62,6 +62,8 @@ from telegent_iac.state.store import LockError, LockInfo, boot_id, pid_namespace
 
 log = logging.getLogger(__name__)
 
+LOCK_CHECK_INTERVAL = 0.5  # seconds between re-reads of the lock file while a run holds it
+
 # (device, inode, size, mtime in ns) of the state file as this store last saw it. Every write
 # replaces the file with a new inode, so an unchanged signature means nobody wrote it since.
 _Signature = tuple[int, int, int, int]
@@ -176,6 +178,9 @@ class FileStateStore:
         self._encoded = False
         self._stale: set[str] = set()  # addresses journaled since the lines were encoded
         self._mutex = threading.Lock()  # the apply may record results from several threads
+        self._held: LockInfo | None = None  # the lock this store took and has not released
+        self._lost: str | None = None
+        self._lock_checked = 0.0
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -588,9 +593,11 @@ class FileStateStore:
     @contextlib.contextmanager
     def lock(self, operation: str, timeout: float = 0.0) -> Iterator[LockInfo]:
         info = self._acquire(operation, timeout)
+        self._held, self._lost, self._lock_checked = info, None, time.monotonic()
         try:
             yield info
         finally:
+            self._held = None
             try:
                 self.flush()  # the state file alone is the state again, however the run ended
             finally:
@@ -746,9 +753,31 @@ class FileStateStore:
                 os.close(fd)
 
     def lock_lost(self) -> str | None:
-        """A lock file cannot be lost from under a live run except by force-unlock, which
-        the next state write's compare-and-set catches; nothing to watch."""
-        return None
+        """Why the lock this run took is no longer its own (None while it is): someone ran
+        force-unlock, and perhaps another run has taken the lock since. Re-reads the lock file
+        at most every LOCK_CHECK_INTERVAL seconds, so an apply may ask before every call."""
+        held = self._held
+        if held is None:
+            return None
+        if self._lost is not None:
+            return self._lost
+        now = time.monotonic()
+        if now - self._lock_checked < LOCK_CHECK_INTERVAL:
+            return None
+        self._lock_checked = now
+        try:
+            present, holder = self._read_lock()
+        except OSError as exc:  # a foreign file where the lock was is not our lock either
+            present, holder = True, None
+            log.debug("reading the lock file: %s", exc)
+        if present and holder is not None and holder.id == held.id:
+            return None
+        now_there = "no lock" if not present else holder.describe() if holder else "an unreadable lock file"
+        self._lost = (
+            f"the lock file {self.lock_path} no longer holds this run's lock (ID {held.id}; it now has "
+            f"{now_there}): it was force-unlocked"
+        )
+        return self._lost
 
     def close(self) -> None:
         """Fold the journal in and close it."""

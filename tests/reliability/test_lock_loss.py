@@ -1,10 +1,11 @@
-"""A PostgreSQL run that loses its lock mid-apply (its lock session ended with
-pg_terminate_backend, as force-unlock or a database restart would) starts nothing new, lets
-the calls in flight finish and record, and exits 1; the next run converges without a
-duplicate."""
+"""A run that loses its lock mid-apply starts nothing new, lets the calls in flight finish and
+record, and exits 1; the next run converges without a duplicate. PostgreSQL: the lock's
+session is ended with pg_terminate_backend (as force-unlock or a database restart would).
+File: the lock is removed with force-unlock."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from telegent_iac.state import open_store
 from tests.state.conftest import PG_DSN, needs_pg, pg_location
 
-from .conftest import Cli, cli_env, live_names, workgroup_names, write_config
+from .conftest import Cli, cli_env, live_names, read_state, workgroup_names, write_config
 
 
 @pytest.mark.postgres
@@ -61,3 +62,33 @@ def test_losing_the_postgres_lock_mid_apply_stops_new_calls(tmp_path: Path, star
     assert again.returncode == 0, again.stderr
     live = live_names(server)
     assert sorted(live.values()) == sorted(declared.values())  # each Name exactly once
+
+
+def test_a_force_unlocked_file_lock_mid_apply_stops_new_calls(tmp_path: Path, start_sandbox: Any) -> None:
+    server = start_sandbox(latency_ms=300)
+    declared = workgroup_names(20, "unlocked")
+    config = write_config(tmp_path / "wg.yaml", declared)
+    state = tmp_path / "state" / "s.json"
+    cli = Cli(cli_env(server), tmp_path)
+    proc = cli.start("apply", "--auto-approve", "--parallelism", "2", "--state", str(state), str(config),
+                     log_dir=tmp_path, name="apply")
+    try:
+        proc.wait_for_stderr("create complete", count=2, timeout=120)
+        lock_id = json.loads(Path(f"{state}.lock").read_text())["id"]
+        unlocked = cli.run("force-unlock", "--state", str(state), lock_id)
+        assert unlocked.returncode == 0, unlocked.stderr
+        rc = proc.popen.wait(timeout=120)
+    finally:
+        if proc.popen.poll() is None:
+            proc.popen.kill()
+            proc.popen.wait()
+    err = proc.stderr()
+    assert rc == 1 and "Traceback" not in err, err
+    assert f"the state lock was lost: the lock file {state}.lock no longer holds this run's lock" in err, err
+    live = live_names(server)
+    recorded = read_state(state)
+    assert not recorded.pending() and set(live) <= {ws.id for ws in recorded.workgroups.values()}
+    assert 2 <= len(live) < len(declared)
+    again = cli.run("apply", "--auto-approve", "--state", str(state), str(config))
+    assert again.returncode == 0, again.stderr
+    assert sorted(live_names(server).values()) == sorted(declared.values())

@@ -19,6 +19,7 @@ import pytest
 
 from telegent_iac.files import UnsafeFileError, open_input, open_own
 from telegent_iac.state import FileStateStore, LockError, StateError
+from telegent_iac.state import file as file_store
 from telegent_iac.state.store import boot_id, pid_namespace
 
 from .test_state_contract import sample_state
@@ -246,3 +247,18 @@ def test_a_lock_held_in_another_pid_namespace_is_never_taken_as_stale(tmp_path: 
         proc.stdin.close()
         proc.wait(timeout=60)
     assert not store.lock_path.exists()  # the holder released it itself
+
+
+def test_a_force_unlocked_file_lock_is_noticed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(file_store, "LOCK_CHECK_INTERVAL", 0.0)
+    store = FileStateStore(tmp_path / "s.json")
+    with store.lock("apply") as info:
+        assert store.lock_lost() is None
+        FileStateStore(store.path).force_unlock(info.id)
+        other = FileStateStore(store.path)
+        with other.lock("apply") as taken:
+            lost = store.lock_lost()
+            assert lost is not None and f"ID {info.id}" in lost and "force-unlocked" in lost
+            assert f"lock ID {taken.id}" in lost  # who has it now
+        assert store.lock_lost() == lost  # once lost, always lost for this run
+    assert store.lock_lost() is None  # no lock held, nothing to lose
