@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from telegent_iac import __version__
+from telegent_iac import __version__, sensitive
 from telegent_iac.api.errors import ApiError, ConfigError
 from telegent_iac.problems import UserError
+from telegent_iac.render.escape import escape_text
 from telegent_iac.state import DEFAULT_STATE_PATH
 from telegent_iac.state.model import StateError
 from telegent_iac.state.store import LockError, StateStore
@@ -53,7 +54,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def err(message: str) -> None:
-    click.echo(message, err=True)
+    """A human-facing line on stderr: terminal-safe (redacted on its way out, as all output)."""
+    click.echo(escape_text(message), err=True)
+
+
+def say(message: str, nl: bool = True) -> None:
+    """A human-facing line on stdout (machine output, JSON, goes out with click.echo as is)."""
+    click.echo(escape_text(message), nl=nl)
 
 
 def handle_errors(fn: F) -> F:
@@ -65,12 +72,12 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except UserError as exc:
             for problem in exc.problems:
-                err(str(problem))
+                err(escape_text(str(problem), keep=""))  # one line each, whatever the file held
             err(f"Error: {exc}")
         except (StateError, LockError, ConfigError) as exc:
             err(f"Error: {exc}")
         except ApiError as exc:
-            err(f"Error: Telegent API: {exc}")
+            err(f"Error: Telegent API: {escape_text(str(exc), keep='')}")  # the server's words
         except KeyboardInterrupt:
             # Ctrl-C outside the apply loop (which has its own handler) leaves no call half-done
             # and the lock is released on the way out: exit 130 as documented, not click's
@@ -80,6 +87,13 @@ def handle_errors(fn: F) -> F:
         sys.exit(EXIT_ERROR)
 
     return wrapper  # type: ignore[return-value]
+
+
+class SafeFormatter(logging.Formatter):
+    """Log records are human-facing lines too (server messages reach them at -v and -vv)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return escape_text(super().format(record))
 
 
 def use_color(no_color: bool) -> bool:
@@ -115,7 +129,22 @@ def api_options(fn: F) -> F:
     return fn
 
 
+def _remember_allowed(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> None:
+    ctx.meta["allow_secret_vars"] = tuple(value)
+
+
+def allow_secret_option(fn: F) -> F:
+    """--allow-secret-var NAME; read by settings_from, so commands need no parameter for it."""
+    return click.option(
+        "--allow-secret-var", multiple=True, metavar="NAME", expose_value=False, callback=_remember_allowed,
+        help="Allow ${env.NAME} / ${var.NAME} although the name looks like a credential (secret, token, "
+        "password, key...): its value is then shown in the plan and kept in the state. Repeatable. "
+        "TELEGENT_ACCOUNT_* is never allowed.",
+    )(fn)
+
+
 def config_options(fn: F) -> F:
+    fn = allow_secret_option(fn)
     fn = click.option(
         "--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False),
         help="YAML file of variables for ${var.NAME} (repeatable; e.g. one per environment).",
@@ -167,10 +196,16 @@ def settings_from(paths: tuple[str, ...], state_location: str, lock_timeout: flo
                   var_files: tuple[str, ...] = (), parallelism: int = 4) -> workflow.Settings:
     if sandbox and _defaulted("state_location"):
         state_location = workflow.SANDBOX_STATE_PATH  # the sandbox's account never shares the real state
+    ctx = click.get_current_context(silent=True)
+    allowed = tuple(ctx.meta.get("allow_secret_vars", ())) if ctx is not None else ()
+    env = dict(os.environ)
+    # Every credential-named variable's value is kept out of every output from here on, except
+    # those the user explicitly allowed into the configuration.
+    sensitive.register_environment({k: v for k, v in env.items() if k not in allowed})
     return workflow.Settings(
-        config_paths=list(paths), state_location=state_location, env=dict(os.environ),
+        config_paths=list(paths), state_location=state_location, env=env,
         var_files=list(var_files), lock_timeout=lock_timeout, sandbox=sandbox,
-        parallelism=parallelism, progress=err,
+        parallelism=parallelism, progress=err, allow_secret_vars=allowed,
     )
 
 
@@ -255,6 +290,11 @@ class Cli(click.Group):
     every other error: click's own code for it is 2, which `plan --detailed-exitcode` uses for
     "changes present", so a typo in a pipeline would read as a plan with changes."""
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # The one place output leaves the process: every known secret is redacted there.
+        with sensitive.redacted_output():
+            return super().main(*args, **kwargs)
+
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
         raw = list(args)
@@ -299,12 +339,18 @@ class Cli(click.Group):
             raise self._usage_error(exc, ctx.meta.get("telegent_iac.args", [])) from None
 
     def _usage_error(self, exc: click.UsageError, args: list[str]) -> click.UsageError:
-        exc.exit_code = EXIT_ERROR  # type: ignore[misc]  # click 8.2+ types it as a class variable
+        if isinstance(exc, PipelineUsageError):
+            return exc  # from a nested group: already mapped
         command = exc.ctx.command if exc.ctx is not None else self
+        message = exc.format_message()
         hint = single_dash_hint(args, command, self)
-        if hint and hint not in exc.message:
-            exc.message = f"{exc.message}\n{hint}"  # type: ignore[misc]  # Final in click 8.2+ stubs
-        return exc
+        return PipelineUsageError(f"{message}\n{hint}" if hint else message, ctx=exc.ctx)
+
+
+class PipelineUsageError(click.UsageError):
+    """A usage error that exits 1 (see Cli)."""
+
+    exit_code = EXIT_ERROR
 
 
 # --- commands ----------------------------------------------------------------------------------------
@@ -331,7 +377,9 @@ def main(verbose: int) -> None:
     gc.freeze()  # what the imports made is never garbage
     gc.set_threshold(100_000, 50, 100)
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 DEFAULT_CONFIG_DIR = "telegent"
@@ -365,6 +413,7 @@ def hook_options(fn: F) -> F:
 @hook_options
 @click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False),
               help="YAML file of variables for ${var.NAME} (repeatable; e.g. one per environment).")
+@allow_secret_option
 @handle_errors
 def validate(paths: tuple[str, ...], pre_commit: bool, var_files: tuple[str, ...]) -> None:
     """Check configuration files without contacting Telegent.
@@ -378,7 +427,7 @@ def validate(paths: tuple[str, ...], pre_commit: bool, var_files: tuple[str, ...
     settings = settings_from(paths, DEFAULT_STATE_PATH, 0, False, var_files)
     desired = workflow.load_desired(settings, all_warnings=True)
     warned = f", {len(desired.warnings)} routing warnings" if desired.warnings else ""
-    click.echo(f"The configuration is valid: {len(desired.workgroups)} workgroups{warned}.")
+    say(f"The configuration is valid: {len(desired.workgroups)} workgroups{warned}.")
 
 
 @main.command()
@@ -443,6 +492,7 @@ def emit_plan(the_plan: Plan, fmt: str, color: bool) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False),
               help="YAML file of variables for ${var.NAME} (repeatable).")
+@allow_secret_option
 @state_options
 @api_options
 @plan_options
@@ -469,6 +519,9 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
         paths = tuple(saved[1]["config"])
         var_files = tuple(saved[1].get("var_files", ()))
         sandbox = sandbox or saved[1].get("sandbox") is True  # made with --sandbox: applied there too
+        ctx = click.get_current_context()
+        ctx.meta["allow_secret_vars"] = (*ctx.meta.get("allow_secret_vars", ()),
+                                         *saved[1].get("allow_secret_vars", ()))
     settings = settings_from(paths, state_location, lock_timeout, sandbox, var_files, parallelism)
     options = options_from(refresh, refresh_only, allow_delete, allow_replace, destroy_threshold, force, targets)
     stream = JsonStream() if as_json else None
@@ -573,7 +626,7 @@ def _finish(result: ApplyResult, stream: JsonStream | None) -> None:
         err(f"Apply failed. {summary} {recorded}; nothing new was started.")
         sys.exit(EXIT_ERROR)
     if not stream:
-        click.echo(f"Apply complete! {summary}")
+        say(f"Apply complete! {summary}")
 
 
 def json_line(obj: dict[str, Any]) -> None:
@@ -666,7 +719,7 @@ def fmt_command(paths: tuple[str, ...], pre_commit: bool, check: bool) -> None:
 
     result = format_files(config_paths_or_default(paths, pre_commit), write=not check)
     for shown in result.changed:
-        click.echo(shown)
+        say(shown)
     if result.problems:
         count = len(result.problems)
         raise UserError(f"{count} file{'s' if count != 1 else ''} could not be formatted",
@@ -736,11 +789,11 @@ def test_command(paths: tuple[str, ...], pre_commit: bool, var_files: tuple[str,
     else:
         for r in results:
             where = f"{r.test.position}: " if r.test.position else ""
-            click.echo(f"{'PASS' if r.passed else 'FAIL'} {where}{r.test.name}")
-            click.echo(f"     path: {' -> '.join(r.outcome.path)}")
+            say(f"{'PASS' if r.passed else 'FAIL'} {where}{r.test.name}")
+            say(f"     path: {' -> '.join(r.outcome.path)}")
             for failure in r.failures:
-                click.echo(f"     {failure}")
-        click.echo(f"Routing tests: {len(results) - failed} passed, {failed} failed.")
+                say(f"     {failure}")
+        say(f"Routing tests: {len(results) - failed} passed, {failed} failed.")
     if not results:
         err("Error: no routing tests found (add a routing_tests: list; see docs/routing.md)")
         sys.exit(EXIT_ERROR)
@@ -764,7 +817,7 @@ def force_unlock(lock_id: str, state_location: str, lock_timeout: float) -> None
     """Remove a stuck state lock. LOCK_ID is the ID shown in the "locked by" message."""
     store = workflow.store_for(settings_from((), state_location, lock_timeout, False))
     store.force_unlock(lock_id)
-    click.echo(f"Lock {lock_id} removed.")
+    say(f"Lock {lock_id} removed.")
 
 
 # Commands defined elsewhere, loaded when used (the sandbox and the lifecycle commands pull

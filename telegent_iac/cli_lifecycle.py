@@ -10,7 +10,16 @@ from pathlib import Path
 import click
 
 from telegent_iac import lifecycle, workflow
-from telegent_iac.cli import api_options, err, handle_errors, locked, settings_from, state_options
+from telegent_iac.cli import (
+    allow_secret_option,
+    api_options,
+    err,
+    handle_errors,
+    locked,
+    say,
+    settings_from,
+    state_options,
+)
 from telegent_iac.plan.pending import uncertain_member_message
 from telegent_iac.problems import UserError
 from telegent_iac.state import open_store
@@ -24,6 +33,7 @@ from telegent_iac.state.transfer import pull, push
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False),
               help="YAML file of variables for ${var.NAME} (with PATHS).")
+@allow_secret_option
 @state_options
 @api_options
 @handle_errors
@@ -51,12 +61,12 @@ def import_command(address: str, workgroup_id: str, paths: tuple[str, ...], var_
         ws = lifecycle.import_workgroup(state, client, address, workgroup_id, declared)
         store.write(state)
     members = len(ws.members)
-    click.echo(f"Imported {workgroup_id} as {address}: {ws.fields.get('Name', '')!r} "
+    say(f"Imported {workgroup_id} as {address}: {ws.fields.get('Name', '')!r} "
                f"({ws.fields.get('Type', 'unknown type')}), {members} member{'s' if members != 1 else ''}.")
     for key, ms in sorted(ws.members.items()):
         note = f"[id={ms.id}]" if ms.id else uncertain_member_message(address, key)
-        click.echo(f"  member {key} {note}")
-    click.echo("Nothing in the account was changed. Run `telegent-iac plan` to compare it with the configuration.")
+        say(f"  member {key} {note}")
+    say("Nothing in the account was changed. Run `telegent-iac plan` to compare it with the configuration.")
 
 
 @click.command("export")
@@ -134,7 +144,7 @@ def state_list(state_location: str, lock_timeout: float) -> None:
     """List the managed addresses: address, WorkgroupId, Name, notes (tab-separated)."""
     state = workflow.read_state(_store(state_location, lock_timeout))
     for row in lifecycle.state_rows(state):
-        click.echo(row)
+        say(row)
 
 
 @state_group.command("show")
@@ -147,7 +157,7 @@ def state_show(address: str, state_location: str, lock_timeout: float) -> None:
     ws = state.workgroups.get(address)
     if ws is None:
         raise UserError(f"{address} is not in the state")
-    click.echo(lifecycle.describe_workgroup(address, ws), nl=False)
+    say(lifecycle.describe_workgroup(address, ws), nl=False)
 
 
 @state_group.command("rm")
@@ -162,7 +172,7 @@ def state_rm(addresses: tuple[str, ...], state_location: str, lock_timeout: floa
         removed = [(address, lifecycle.forget(state, address)) for address in addresses]
         store.write(state)
     for address, ws in removed:
-        click.echo(f"Removed {address} ({ws.id or 'no ID'}) from the state; the workgroup is untouched "
+        say(f"Removed {address} ({ws.id or 'no ID'}) from the state; the workgroup is untouched "
                    "in the account.")
 
 
@@ -184,7 +194,7 @@ def state_adopt_member(address: str, key: str, activity_id: str, state_location:
         state = workflow.read_state(store)
         lifecycle.adopt_member(state, address, key, activity_id)
         store.write(state)
-    click.echo(f"Recorded {address} member {key} as activity {activity_id}; the account is untouched.")
+    say(f"Recorded {address} member {key} as activity {activity_id}; the account is untouched.")
 
 
 @state_group.command("confirm-absent")
@@ -203,7 +213,7 @@ def state_confirm_absent(address: str, key: str, state_location: str, lock_timeo
         state = workflow.read_state(store)
         lifecycle.confirm_absent(state, address, key)
         store.write(state)
-    click.echo(f"Forgot the uncertain create of {address} member {key}; the next apply creates it.")
+    say(f"Forgot the uncertain create of {address} member {key}; the next apply creates it.")
 
 
 @state_group.command("mv")
@@ -218,7 +228,7 @@ def state_mv(old: str, new: str, state_location: str, lock_timeout: float) -> No
         state = workflow.read_state(store)
         lifecycle.move(state, old, new)
         store.write(state)
-    click.echo(f"Moved {old} to {new}. Rename it in the configuration too, then `telegent-iac plan` "
+    say(f"Moved {old} to {new}. Rename it in the configuration too, then `telegent-iac plan` "
                "shows no change for it.")
 
 
@@ -232,7 +242,7 @@ def state_pull(to: str, force: bool, state_location: str, lock_timeout: float) -
     """Copy the state at --state (e.g. a shared postgresql:// one) into the local file --to."""
     src, dst = _pair(state_location, to)
     copied = pull(src, dst, force=force, lock_timeout=lock_timeout)
-    click.echo(f"Copied {src.description} (serial {copied.serial}, {len(copied.workgroups)} workgroups) "
+    say(f"Copied {src.description} (serial {copied.serial}, {len(copied.workgroups)} workgroups) "
                f"to {dst.description}.")
 
 
@@ -246,7 +256,7 @@ def state_push(from_: str, force: bool, state_location: str, lock_timeout: float
     """Copy the local state file --from into the state at --state (e.g. a shared postgresql:// one)."""
     dst, src = _pair(state_location, from_)
     copied = push(src, dst, force=force, lock_timeout=lock_timeout)
-    click.echo(f"Copied {src.description} (serial {copied.serial}, {len(copied.workgroups)} workgroups) "
+    say(f"Copied {src.description} (serial {copied.serial}, {len(copied.workgroups)} workgroups) "
                f"to {dst.description}.")
 
 

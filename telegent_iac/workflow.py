@@ -44,6 +44,7 @@ class Settings:
     sandbox: bool = False
     parallelism: int = 4
     progress: Progress = field(default=lambda message: None)
+    allow_secret_vars: Sequence[str] = ()  # credential-looking names the user allowed into fields
 
 
 @contextlib.contextmanager
@@ -87,7 +88,8 @@ WARNINGS_SHOWN = 10
 
 def load_desired(settings: Settings, all_warnings: bool = False) -> Desired:
     """The validated config; routing lint warnings go to the progress stream (they never block)."""
-    desired = config.load(settings.config_paths, settings.env, settings.var_files)
+    desired = config.load(settings.config_paths, settings.env, settings.var_files,
+                          settings.allow_secret_vars)
     shown = desired.warnings if all_warnings else desired.warnings[:WARNINGS_SHOWN]
     for warning in shown:
         settings.progress(str(warning))
@@ -375,6 +377,7 @@ def write_plan_file(path: Path, plan: Plan, settings: Settings, options: PlanOpt
         "config": list(settings.config_paths),
         "var_files": list(settings.var_files),
         "sandbox": settings.sandbox,
+        "allow_secret_vars": list(settings.allow_secret_vars),
         "options": saved_plans.options_to_dict(options),
         "account": state.account.to_dict() if state.account else None,
         "plan": plan.to_dict(),

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from telegent_iac.config.yamlfile import INTERPOLATION, NAMESPACES, REFERENCE
+from telegent_iac.sensitive import is_secret_name
+
+# The tool's own credentials: never in a field, whatever flag is given.
+OWN_CREDENTIALS = "TELEGENT_ACCOUNT_"
 
 VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -14,9 +18,11 @@ VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 class Interpolation:
     """Substitutes references in one run, remembering which ones it used (for the input hash)."""
 
-    def __init__(self, env: Mapping[str, str], variables: Mapping[str, Any]) -> None:
+    def __init__(self, env: Mapping[str, str], variables: Mapping[str, Any],
+                 allow_secret_vars: Collection[str] = ()) -> None:
         self.env = env
         self.variables = variables
+        self.allow_secret_vars = set(allow_secret_vars)
         self.used_env: dict[str, str] = {}
         self.used_vars: set[str] = set()
 
@@ -41,6 +47,10 @@ class Interpolation:
                     f"unknown interpolation namespace '{namespace}' in '{token}' (use ${{env.NAME}} or ${{var.NAME}})"
                 )
                 return token
+            refused = self._refused(namespace, name, token)
+            if refused:
+                errors.append(refused)
+                return token
             if namespace == "env":
                 value = self.env.get(name)
                 if value is None:
@@ -56,6 +66,16 @@ class Interpolation:
 
         result = INTERPOLATION.sub(replace, text)
         return result, errors
+
+    def _refused(self, namespace: str, name: str, token: str) -> str | None:
+        """Why `token` may not be interpolated: a field's value goes to the API, the plan, the
+        pull-request comment, the state and the audit log, so a credential must never be one."""
+        if namespace == "env" and name.upper().startswith(OWN_CREDENTIALS):
+            return f"'{token}' would put telegent-iac's own credential into a field (and the plan, state and logs)"
+        if is_secret_name(name) and name not in self.allow_secret_vars:
+            return (f"'{token}': the name '{name}' says it holds a secret, which would be shown in the plan "
+                    f"and kept in the state; add --allow-secret-var {name} if it is not one")
+        return None
 
 
 def scalar_text(value: Any) -> str:

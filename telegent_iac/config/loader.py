@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -219,7 +219,10 @@ def _load_var_files(var_files: Sequence[str | Path], run: _Run, digest: Any) -> 
         if doc.data is None:
             continue  # empty, or a syntax error already reported
         if not isinstance(doc.data, dict):
-            message = f"a var file must be a mapping of names to values, got {describe(doc.data)}"
+            # Only the kind of value: the file may be anything (a key, a .env file) and its
+            # content must not reach the output.
+            got = "text" if isinstance(doc.data, str) else describe(doc.data)
+            message = f"a var file must be a YAML mapping of names to values, got {got}"
             run.add(doc.value_position(()), message)
             continue
         for name, value in doc.data.items():
@@ -242,13 +245,16 @@ def load(
     paths: Sequence[str | Path],
     env: Mapping[str, str],
     var_files: Sequence[str | Path] = (),
+    allow_secret_vars: Collection[str] = (),
 ) -> Desired:
-    """Read, interpolate and validate config files; raise UserError listing every problem."""
+    """Read, interpolate and validate config files; raise UserError listing every problem.
+    `allow_secret_vars`: variable names that may be interpolated although they look like a
+    credential (never TELEGENT_ACCOUNT_*)."""
     run = _Run()
     digest = hashlib.sha256()
     files = _expand(paths, run)
     variables = _load_var_files(var_files, run, digest)
-    interpolation = Interpolation(env, variables)
+    interpolation = Interpolation(env, variables, allow_secret_vars)
     docs: list[Document] = []
     blobs: dict[str, bytes] = {}
     for shown, file in files:

@@ -20,6 +20,7 @@ from telegent_iac.files import UnsafeFileError, read_input
 from telegent_iac.plan.model import Plan
 from telegent_iac.plan.planner import PlanOptions
 from telegent_iac.problems import UserError
+from telegent_iac.sensitive import redact_data
 
 PLAN_FILE_KIND = "telegent-iac plan"
 
@@ -30,7 +31,7 @@ def _canonical(body: dict[str, Any]) -> str:
 
 def write_plan_file(path: Path, body: dict[str, Any]) -> None:
     """`body`: kind, tool_version, config, var_files, sandbox, options, account, plan."""
-    body = dict(body)
+    body = dict(redact_data(body))  # a value equal to a known secret never reaches the file
     body["checksum"] = hashlib.sha256(_canonical(body).encode()).hexdigest()
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(_canonical(body), encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from telegent_iac import spec
@@ -28,10 +29,16 @@ HEADLINES = {
 }
 
 
+# JSON writes a control character in a string as \u001b; the human views show every escaped
+# character the one way (render/escape.py), so such an escape is rewritten as \x1b (an escape,
+# not an escaped backslash before "u": the backslashes before it are counted).
+_JSON_CONTROL = re.compile(r"(?<!\\)((?:\\\\)*)\\u00([01][0-9a-f])")
+
+
 def fmt(value: Any) -> str:
     if value is None:
         return "(unset)"
-    return json.dumps(value, ensure_ascii=False)
+    return _JSON_CONTROL.sub(r"\1\\x\2", json.dumps(value, ensure_ascii=False))
 
 
 def grouped(plan: Plan) -> list[tuple[str, list[ResourceChange]]]:

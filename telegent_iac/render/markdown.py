@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegent_iac.model import Member, Workgroup
 from telegent_iac.plan.model import DELETE, Plan, ResourceChange
 from telegent_iac.render.common import HEADLINES, SYMBOLS, assignment, field_lines, fmt, grouped, member_lines
+from telegent_iac.render.escape import escape_text
 from telegent_iac.routing import diagram, flow
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -21,8 +22,9 @@ _ESCAPES = str.maketrans(
 
 
 def esc(text: object) -> str:
-    """Escape for Markdown table cells and HTML blocks alike: nothing can break the comment."""
-    return str(text).translate(_ESCAPES)
+    """Escape for Markdown table cells and HTML blocks alike: nothing can break the comment,
+    and no control, bidi or zero-width character reaches the reader's screen."""
+    return escape_text(str(text), keep="\n").translate(_ESCAPES)
 
 
 def _details(c: ResourceChange) -> str:

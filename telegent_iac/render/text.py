@@ -3,29 +3,49 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from telegent_iac.plan.model import Plan, ResourceChange
 from telegent_iac.render.common import HEADLINES, SYMBOLS, assignment, field_lines, fmt, grouped, member_lines
+from telegent_iac.render.escape import escape_text
 
 _COLORS = {"+": "32", "~": "33", "-": "31", "-/+": "35", "<=": "36", "!": "31"}
 
 
-def _paint(symbol: str, text: str, color: bool) -> str:
-    code = _COLORS.get(symbol)
-    return f"\x1b[{code}m{text}\x1b[0m" if color and code else text
+@dataclass(frozen=True)
+class _Painted:
+    """A line to colour by its symbol once its text has been made terminal-safe."""
+
+    symbol: str
+    text: str
 
 
-def _section(out: list[str], title: str, lines: Iterable[str]) -> None:
+Line = str | _Painted
+
+
+def _paint(symbol: str, text: str, color: bool) -> Line:
+    return _Painted(symbol, text) if color and symbol in _COLORS else text
+
+
+def _final(line: Line) -> str:
+    """Every line is escaped (config values, addresses, IDs and server words all reach it);
+    only then is our own colour added."""
+    if isinstance(line, _Painted):
+        return f"\x1b[{_COLORS[line.symbol]}m{escape_text(line.text, keep='')}\x1b[0m"
+    return escape_text(line, keep="")
+
+
+def _section(out: list[Line], title: Line, lines: Iterable[str]) -> None:
     """A titled block of indented lines, left out when there are none."""
     items = [f"  {line}" for line in lines]
     if items:
         out.extend([title, *items, ""])
 
 
-def _change_block(c: ResourceChange, kind: str, color: bool) -> list[str]:
+def _change_block(c: ResourceChange, kind: str, color: bool) -> list[Line]:
     symbol = SYMBOLS[kind]
     ident = f" ({c.workgroup_id})" if c.workgroup_id else ""
-    out = [f"  # {c.address}{ident} {HEADLINES[kind]}"]
+    out: list[Line] = [f"  # {c.address}{ident} {HEADLINES[kind]}"]
     if c.reason:
         out.append(f"  # ({c.reason})")
     out.append(_paint(symbol, f"  {symbol} workgroup \"{c.address}\" {{", color))
@@ -45,7 +65,7 @@ def _change_block(c: ResourceChange, kind: str, color: bool) -> list[str]:
 
 
 def render_text(plan: Plan, color: bool = False) -> str:
-    out: list[str] = []
+    out: list[Line] = []
     _section(out, "Interrupted creates found in the state:", plan.resolved)
     _section(out, "Changes made outside telegent-iac (drift):",
              (f"~ {d.address}: {d.field}: recorded {fmt(d.recorded)}, live {fmt(d.live)}" for d in plan.drift))
@@ -75,7 +95,7 @@ def render_text(plan: Plan, color: bool = False) -> str:
     if summary:
         out += [*summary, ""]
     out.append(plan.summary_line())
-    return "\n".join(out) + "\n"
+    return "\n".join(_final(line) for line in out) + "\n"
 
 
 def summary_table(plan: Plan) -> list[str]:

@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any
 
+from telegent_iac.sensitive import redact
+
 # Compared after lower-casing and removing everything but letters and digits, so
 # "AccountSecret", "account_secret" and "Account-Secret" are all caught.
 _SECRET_KEYS = frozenset(
@@ -36,12 +38,13 @@ def is_secret_key(key: str) -> bool:
 
 
 def scrub(value: Any) -> Any:
-    """A copy of `value` without any mapping entry whose key names a credential."""
+    """A copy of `value` without any mapping entry whose key names a credential, and with any
+    known secret in a string replaced by `(sensitive)`."""
     if isinstance(value, dict):
         return {k: scrub(v) for k, v in value.items() if not (isinstance(k, str) and is_secret_key(k))}
     if isinstance(value, list | tuple):
         return [scrub(v) for v in value]
-    return value
+    return redact(value) if isinstance(value, str) else value  # a known secret, wherever it is
 
 
 def audit_line(record: dict[str, Any]) -> bytes:

@@ -1,0 +1,107 @@
+"""Terminal safety: control characters, ANSI escapes, bidi overrides and zero-width characters
+from config keys and values, file names, server messages and server IDs are shown escaped
+(`\\x1b`, `\\u202e`, `\\u200b`) on every human-facing line; JSON output keeps them as JSON
+escapes, and the state keeps the values as they are."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from telegent_iac.render.escape import escape_text
+from telegent_iac.sandbox import SandboxServer
+
+from .conftest import cli_env
+from .hostile_api import Behaviour, hostile_api
+
+EVIL = "\x1b[2J\x1b]0;owned\x07\u202eevil\u200b\u2066\x9b\x7f"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "telegent_iac", *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def assert_safe(text: str) -> None:
+    assert escape_text(text) == text, [c for c in text if escape_text(c) != c]
+
+
+def yaml_quoted(text: str) -> str:
+    return json.dumps(text)  # a JSON string is a YAML double-quoted scalar
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("\x1b[31m", "\\x1b[31m"), ("a\u200bb", "a\\u200bb"), ("\u202eabc", "\\u202eabc"),
+    ("\x00\x7f\x85", "\\x00\\x7f\\x85"),
+    ("tab\tnew\nline", "tab\tnew\nline"), ("é ü 中文 emoji 🙂", "é ü 中文 emoji 🙂"), ("\U000e0041", "\\U000e0041"),
+])
+def test_the_escaping_function(text: str, shown: str) -> None:
+    assert escape_text(text) == shown
+    assert escape_text("x\ny", keep="") == "x\\x0ay"
+
+
+def test_config_values_in_plan_views_and_apply_progress(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = {**cli_env(sandbox), "NO_COLOR": "1"}
+    (tmp_path / "wg.yaml").write_text(
+        f"workgroups:\n  sales:\n    Name: {yaml_quoted('Sales ' + EVIL)}\n    Type: simultaneous\n"
+        f"    AnnouncementText: {yaml_quoted(EVIL)}\n")
+    for args in (["plan"], ["plan", "--format", "markdown"], ["apply", "--auto-approve"],
+                 ["plan", "--refresh", "full"]):
+        result = run_cli(env, tmp_path, *args, "wg.yaml", "--state", "s.json")
+        assert result.returncode == 0, result.stderr
+        assert_safe(result.stdout)
+        assert_safe(result.stderr)
+        if args == ["plan"]:
+            assert "\\x1b[2J\\x1b]0;owned\\x07\\u202eevil\\u200b\\u2066\\x9b\\x7f" in result.stdout
+    planned = run_cli(env, tmp_path, "plan", "--json", "wg.yaml", "--state", "s.json")
+    assert planned.returncode == 0
+    # JSON is escaped by JSON, not by us: it reads back to the very value
+    state = json.loads((tmp_path / "s.json").read_text())
+    assert state["workgroups"]["sales"]["fields"]["AnnouncementText"] == EVIL
+    json.loads(planned.stdout)
+
+
+def test_a_file_name_with_control_characters(tmp_path: Path) -> None:
+    name = "evil\x1b[31m\u202e.yaml"
+    (tmp_path / name).write_text("workgroups:\n  sales:\n    Name: Sales\n    Type: carousel\n")
+    result = run_cli({"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}, tmp_path, "validate", name)
+    assert result.returncode == 1
+    assert "evil\\x1b[31m\\u202e.yaml:4:11:" in result.stderr
+    assert_safe(result.stderr)
+
+
+def test_config_keys_with_control_characters(tmp_path: Path) -> None:
+    (tmp_path / "wg.yaml").write_text(
+        f"workgroups:\n  {yaml_quoted('sales' + EVIL)}:\n    Name: Sales\n    Type: simultaneous\n"
+        f"    {yaml_quoted('Na' + EVIL)}: x\n")
+    result = run_cli({"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}, tmp_path, "validate", "wg.yaml")
+    assert result.returncode == 1
+    assert "\\x1b[2J" in result.stderr
+    assert_safe(result.stderr)
+
+
+def test_server_messages_and_ids(tmp_path: Path) -> None:
+    """A server whose list holds a workgroup with the declared Name under a hostile ID and Name
+    (a conflict names it), and one whose error message carries escapes."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "TELEGENT_ACCOUNT_KEY": "DID-hostile",
+           "TELEGENT_ACCOUNT_SECRET": "hostile-secret", "TELEGENT_RATE_LIMIT": "0", "NO_COLOR": "1"}
+    (tmp_path / "wg.yaml").write_text("workgroups:\n  sales:\n    Name: Sales\n    Type: simultaneous\n")
+    live = [{"WorkgroupId": "WID-" + EVIL, "Name": "Sales", "Type": "simultaneous"},
+            {"WorkgroupId": "WID-2", "Name": "Other " + EVIL, "Type": "simultaneous"}]
+    with hostile_api(Behaviour(workgroups=live)) as url:
+        result = run_cli({**env, "TELEGENT_API_URL": url}, tmp_path, "-vv", "plan", "wg.yaml", "--state", "s.json")
+    assert "WID-\\x1b[2J" in result.stdout + result.stderr, result.stdout + result.stderr
+    assert_safe(result.stdout)
+    assert_safe(result.stderr)
+    with hostile_api(Behaviour(echo_status=500, tail=EVIL)) as url:
+        result = run_cli({**env, "TELEGENT_API_URL": url, "TELEGENT_HTTP_TIMEOUT": "5"}, tmp_path,
+                         "-vv", "apply", "--auto-approve", "wg.yaml", "--state", "s.json")
+    assert result.returncode == 1
+    assert "\\u202eevil" in result.stderr
+    assert_safe(result.stdout)
+    assert_safe(result.stderr)
