@@ -106,6 +106,11 @@ class RedactingStream(io.TextIOBase):
         self._inner.write(redact(text))
         return len(text)
 
+    @property
+    def buffer(self) -> _RedactingBinary:
+        """Where click writes bytes (shell completion scripts): redacted the same way."""
+        return _RedactingBinary(self)
+
     def flush(self) -> None:
         self._inner.flush()
 
@@ -125,6 +130,23 @@ class RedactingStream(io.TextIOBase):
     @property
     def errors(self) -> str | None:  # type: ignore[override]
         return getattr(self._inner, "errors", None)
+
+
+class _RedactingBinary(io.RawIOBase):
+    def __init__(self, text: RedactingStream) -> None:
+        super().__init__()
+        self._text = text
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        raw = bytes(data)
+        self._text.write(raw.decode(self._text.encoding, "replace"))
+        return len(raw)
+
+    def flush(self) -> None:
+        self._text.flush()
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from telegent_iac import sensitive
 from telegent_iac.sandbox import SandboxOptions, SandboxServer
 from telegent_iac.sandbox.testing import SandboxFactory, get_token
 
@@ -87,3 +88,12 @@ def sandbox_factory() -> Iterator[SandboxFactory]:
     yield make
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_from_another_test() -> Iterator[None]:
+    """Known secrets are process-wide (a run is one process); a test runs as its own run, so a
+    credential another test used (say "secret") is not redacted from this test's output."""
+    sensitive.forget_all()
+    yield
+    sensitive.forget_all()
