@@ -113,21 +113,24 @@ class RateLimiter:
         if not self.enabled:
             return
         started = self._clock()
+        told = on_long_wait is None
         while True:
             with self._cond:
                 taken, delay = self._try_take()
                 if taken:
                     self.waited += self._clock() - started
                     return
-                if on_long_wait is not None:
-                    expected = self._clock() - started + (delay or 0.0)
-                    if expected > notice:
-                        on_long_wait(expected)
-                        on_long_wait = None
-                if self._sleep is None:
+                expected = self._clock() - started + (delay or 0.0)
+                tell = not told and expected > notice
+                if self._sleep is None and not tell:
                     # A release notifies; otherwise wake when the oldest stamp ages out.
                     self._cond.wait(delay)
                     continue
+            if tell and on_long_wait is not None:  # outside the lock: it may write to a slow terminal
+                on_long_wait(expected)
+                told = True
+                continue  # look again before waiting
+            assert self._sleep is not None  # without one, the condition variable waited above
             self._sleep(self._poll if delay is None else delay)
 
     def release(self) -> None:

@@ -132,6 +132,14 @@ def test_a_long_wait_for_the_rate_limit_is_announced() -> None:
     limiter.acquire(heard.append)  # the next slot is a minute away
     limiter.release()
     assert len(heard) == 1 and heard[0] > 5
+    # Waiting on the condition variable (no injected sleep): told once as well.
+    real = RateLimiter(1, 0.3, burst=1)
+    heard.clear()
+    real.acquire(heard.append, notice=0.05)
+    real.release()
+    real.acquire(heard.append, notice=0.05)
+    real.release()
+    assert len(heard) == 1
 
 
 @pytest.mark.parametrize(
