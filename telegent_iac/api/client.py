@@ -72,13 +72,15 @@ OnWait = Callable[[str], None]
 _deadline = threading.local()
 
 
-def _time_left(timeout: float | None) -> float | None:
+def _time_left(timeout: float | None, late: type[httpcore.TimeoutException] = httpcore.ReadTimeout) -> float | None:
+    """`timeout` cut to what is left of this thread's deadline; `late` when nothing is left
+    (a ConnectTimeout says nothing was sent, so even a create may be tried again)."""
     at: float | None = getattr(_deadline, "at", None)
     if at is None:
         return timeout
     left = at - time.monotonic()
     if left <= 0:
-        raise httpcore.ReadTimeout("the total deadline for the response has passed")
+        raise late("the total deadline for the response has passed")
     return left if timeout is None else min(timeout, left)
 
 
@@ -90,14 +92,15 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._inner.read(max_bytes, _time_left(timeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _time_left(timeout))
+        self._inner.write(buffer, _time_left(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
         self._inner.close()
 
     def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
                   timeout: float | None = None) -> httpcore.NetworkStream:
-        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _time_left(timeout)))
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname,
+                                                     _time_left(timeout, httpcore.ConnectTimeout)))
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
@@ -109,12 +112,13 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: Any = None) -> httpcore.NetworkStream:
-        return _DeadlineStream(self._inner.connect_tcp(host, port, _time_left(timeout), local_address,
-                                                       socket_options))
+        return _DeadlineStream(self._inner.connect_tcp(host, port, _time_left(timeout, httpcore.ConnectTimeout),
+                                                       local_address, socket_options))
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: Any = None) -> httpcore.NetworkStream:
-        return _DeadlineStream(self._inner.connect_unix_socket(path, _time_left(timeout), socket_options))
+        return _DeadlineStream(self._inner.connect_unix_socket(path, _time_left(timeout, httpcore.ConnectTimeout),
+                                                               socket_options))
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
