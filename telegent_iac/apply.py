@@ -28,19 +28,31 @@ from telegent_iac import spec
 from telegent_iac.addresses import rename_address
 from telegent_iac.api.errors import ApiError, NotFoundError
 from telegent_iac.model import member_refs, workgroup_refs
-from telegent_iac.plan.model import CREATE, DELETE, IMPORT, NOOP, UPDATE, MemberChange, Plan, ResourceChange
+from telegent_iac.plan.model import (
+    CREATE,
+    DELETE,
+    IMPORT,
+    NOOP,
+    UPDATE,
+    MemberChange,
+    Plan,
+    ResourceChange,
+    ScheduleChange,
+)
 from telegent_iac.plan.pending import (
     ADOPTED,
     AMBIGUOUS,
     IN_FLIGHT,
     Resolution,
+    adopt_schedule,
     adopt_workgroup,
     age_seconds,
     resolve_member,
+    resolve_schedule,
     resolve_workgroup,
     uncertain_member,
 )
-from telegent_iac.state.model import MemberState, PendingCreate, State, WorkgroupState, utc_now
+from telegent_iac.state.model import MemberState, PendingCreate, ScheduleState, State, WorkgroupState, utc_now
 from telegent_iac.state.store import StateStore
 
 T = TypeVar("T")
@@ -58,6 +70,8 @@ class Client(Protocol):
     def list_workgroups(self) -> Any: ...
     def get_workgroup(self, workgroup_id: str) -> dict[str, Any]: ...
     def create_workgroup(self, fields: Mapping[str, Any]) -> str: ...
+    def create_schedule(self, fields: Mapping[str, Any]) -> str: ...
+    def list_schedules(self) -> list[dict[str, Any]]: ...
     def update_workgroup(self, workgroup_id: str, fields: Mapping[str, Any]) -> None: ...
     def delete_workgroup(self, workgroup_id: str) -> None: ...
     def create_activity(self, workgroup_id: str, fields: Mapping[str, Any]) -> str: ...
@@ -253,6 +267,8 @@ class Applier:
         self._total = 0
         self._creating = {c.address for c in plan.changes if CREATE in c.actions}
         self._owners = IdOwners()
+        # ScheduleId holds one of these addresses, or the ID of a schedule made elsewhere
+        self._schedule_addresses = {s.address for s in plan.schedules} | set(state.schedules)
 
     # --- calls ---------------------------------------------------------------------------------------
 
@@ -293,6 +309,12 @@ class Applier:
         out = dict(fields)
         for name, target in member_refs(fields) if member else workgroup_refs(fields):
             out[name] = self._id_of(target)
+        schedule = fields.get("ScheduleId")
+        if not member and schedule in self._schedule_addresses:
+            ss = self.state.schedules.get(str(schedule))
+            if ss is None or not ss.id:
+                raise StepFailed(f"schedule {schedule} has no ScheduleId yet (its create did not complete)")
+            out["ScheduleId"] = ss.id
         return out
 
     # --- steps ----------------------------------------------------------------------------------
@@ -316,6 +338,21 @@ class Applier:
         replaced = {c.address for c in self.plan.changes if c.is_replace}
         deleting = {c.address: c for c in self.plan.changes if c.actions == [DELETE] and c.before is not None}
 
+        schedule_steps = {}
+        for sc in self.plan.schedules:
+            if CREATE in sc.actions:
+                schedule_steps[sc.address] = f"schedule-create:{sc.address}"
+                steps.append(Step(schedule_steps[sc.address], "schedule create", f"schedule {sc.address}",
+                                  self._schedule_create_step(sc), counts_as="added"))
+            elif IMPORT in sc.actions:
+                schedule_steps[sc.address] = f"schedule-import:{sc.address}"
+                steps.append(Step(schedule_steps[sc.address], "schedule import", f"schedule {sc.address}",
+                                  self._schedule_import_step(sc), counts_as="imported"))
+
+        def schedule_ready(fields: Mapping[str, Any] | None) -> set[str]:
+            step = schedule_steps.get(str((fields or {}).get("ScheduleId")))
+            return {step} if step else set()
+
         for change in self.plan.changes:
             a = change.address
             base: set[str] = set()
@@ -323,14 +360,14 @@ class Applier:
                 steps.append(Step(f"import:{a}", "import", a, self._import_step(change), counts_as="imported"))
                 base = {f"import:{a}"}
             if CREATE in change.actions:
-                deps = set().union(*(ready(r) for r in change.depends_on if r != a))
+                deps = set().union(*(ready(r) for r in change.depends_on if r != a)) | schedule_ready(change.after)
                 steps.append(
                     Step(f"create:{a}", "create", a, self._create_step(change), deps=deps, counts_as="added")
                 )
                 base = {f"create:{a}"}
             elif UPDATE in change.actions and change.changed:
                 refs = {t for _, t in workgroup_refs(change.after or {})}
-                deps = base.union(*(ready(r) for r in refs if r != a))
+                deps = base.union(*(ready(r) for r in refs if r != a)) | schedule_ready(change.after)
                 steps.append(
                     Step(f"update:{a}", "update", a, self._update_step(change), deps=deps, counts_as="changed")
                 )
@@ -397,37 +434,114 @@ class Applier:
                 if ws.id and not change.is_replace:
                     ws.id, ws.members = None, {}  # deleted outside: the old ID is gone for good
 
-            self.writer.commit(record_intent, change.address)
             body = self._resolve_refs(desired, member=False)
-            for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
-                try:
-                    new_id = self._call(spec.WORKGROUPS, change.address, body,
-                                        lambda: self.client.create_workgroup(body))
-                except ApiError as exc:
-                    if not exc.ambiguous:
-                        self.writer.commit(lambda s: setattr(s.workgroups[change.address], "pending_create", None),
-                                           change.address)
-                        raise
-                    outcome = self._recheck_create(change.address)
-                    if outcome is not None:
-                        return outcome
-                    if attempt == MAX_CREATE_ATTEMPTS:
-                        raise
-                    self._note(change.address, f"the create got no clear answer ({exc.message}); the account shows "
-                                               "no such workgroup, so it did not take effect: trying again")
-                    self.writer.commit(lambda s: setattr(s.workgroups[change.address], "pending_create", pending),
-                                       change.address)
-                    continue
-                self._recorded(
-                    functools.partial(self._record_created, change.address, new_id),
-                    f"the create succeeded: workgroup {new_id} exists in the account",
-                    f"The state still holds the pending create for {change.address} (written before "
-                    f"the call), so the next apply finds and adopts it without making a duplicate; "
-                    f"should the state be lost or replaced, adopt it with: "
-                    f"telegent-iac import {change.address} {new_id}",
-                )
-                return new_id
-            return None
+            return self._create_with_intent(
+                change.address, change.address, pending, record_intent, body, spec.WORKGROUPS,
+                lambda: self.client.create_workgroup(body),
+                lambda s: s.workgroups[change.address],
+                functools.partial(self._record_created, change.address),
+                functools.partial(self._recheck_create, change.address),
+                "workgroup",
+            )
+
+        return run
+
+    def _create_with_intent(
+        self,
+        address: str,
+        dirty: str | None,
+        pending: PendingCreate,
+        record_intent: Callable[[State], None],
+        body: Mapping[str, Any],
+        endpoint: str,
+        create: Callable[[], str],
+        slot: Callable[[State], WorkgroupState | ScheduleState],
+        record_created: Callable[[str], None],
+        recheck: Callable[[], str | None],
+        noun: str,
+    ) -> str | None:
+        """The one create protocol: the intent is durable before the POST, the returned ID
+        replaces it in one write, and an ambiguous failure is resolved against the account
+        (`recheck`) before the create is tried again. `dirty` is the workgroup address the
+        state writes touch (None: any)."""
+
+        def set_pending(value: PendingCreate | None) -> Callable[[State], None]:
+            return lambda s: setattr(slot(s), "pending_create", value)
+
+        self.writer.commit(record_intent, dirty)
+        for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
+            try:
+                new_id = self._call(endpoint, address, body, create)
+            except ApiError as exc:
+                if not exc.ambiguous:
+                    self.writer.commit(set_pending(None), dirty)
+                    raise
+                outcome = recheck()
+                if outcome is not None:
+                    return outcome
+                if attempt == MAX_CREATE_ATTEMPTS:
+                    raise
+                self._note(address, f"the create got no clear answer ({exc.message}); the account shows "
+                                    f"no such {noun}, so it did not take effect: trying again")
+                self.writer.commit(set_pending(pending), dirty)
+                continue
+            self._recorded(
+                functools.partial(record_created, new_id),
+                f"the create succeeded: {noun} {new_id} exists in the account",
+                f"The state still holds the pending create for {address} (written before the call), so the "
+                f"next apply finds and adopts it without making a duplicate; should the state be lost or "
+                f"replaced, adopt it with: "
+                + (f"telegent-iac import {address} {new_id}" if noun == "workgroup"
+                   else f"import: [{{address: {address.removeprefix('schedule ')}, id: {new_id}}}]"),
+            )
+            return new_id
+        return None
+
+    def _schedule_create_step(self, change: ScheduleChange) -> Callable[[], str | None]:
+        a = change.address
+
+        def run() -> str | None:
+            fields = dict(change.after or {})
+            pending = PendingCreate(str(fields["Name"]), "schedule", utc_now(), fields)
+
+            def record_intent(state: State) -> None:
+                state.schedules.setdefault(a, ScheduleState()).pending_create = pending
+
+            def record_created(new_id: str) -> None:
+                self.writer.commit(lambda s: adopt_schedule(s, a, new_id))
+
+            # Schedules live in the state's head, not per address: their writes are full ones.
+            return self._create_with_intent(
+                f"schedule {a}", None, pending, record_intent, fields, spec.SCHEDULES,
+                lambda: self.client.create_schedule(fields), lambda s: s.schedules[a],
+                record_created, lambda: self._recheck_schedule(a), "schedule",
+            )
+
+        return run
+
+    def _recheck_schedule(self, address: str) -> str | None:
+        """After an ambiguous schedule create, as _recheck_create does for a workgroup."""
+        while True:
+            with self._live_lock:
+                live = self.client.list_schedules()
+            resolution = self.writer.commit(
+                partial(resolve_schedule, address=address, live=live, min_age=self.client.timeout))
+            if resolution.outcome != IN_FLIGHT:
+                break
+            self._wait_in_flight(f"schedule {address}", self.state.schedules[address].pending_create)
+        if resolution.outcome == ADOPTED:
+            self._note(f"schedule {address}", resolution.describe())
+            return str(resolution.resource_id)
+        if resolution.outcome == AMBIGUOUS:
+            raise StepFailed(resolution.message)
+        return None
+
+    def _schedule_import_step(self, change: ScheduleChange) -> Callable[[], str | None]:
+        def run() -> str | None:
+            assert change.import_id is not None
+            record = ScheduleState(id=change.import_id, fields=dict(change.after or {}))
+            self.writer.commit(lambda s: s.schedules.__setitem__(change.address, record))
+            return change.import_id
 
         return run
 

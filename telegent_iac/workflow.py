@@ -21,7 +21,7 @@ from telegent_iac.api.client import TelegentClient, rate_limit_from_env
 from telegent_iac.model import Desired, LiveSummary
 from telegent_iac.plan import saved as saved_plans
 from telegent_iac.plan.model import CREATE, IMPORT, Plan
-from telegent_iac.plan.pending import AMBIGUOUS, IN_FLIGHT, age_seconds, resolve_all
+from telegent_iac.plan.pending import AMBIGUOUS, IN_FLIGHT, age_seconds, resolve_all, resolve_schedule
 from telegent_iac.plan.planner import PlanOptions, make_plan
 from telegent_iac.plan.saved import PLAN_FILE_KIND
 from telegent_iac.problems import UserError
@@ -229,9 +229,12 @@ def compute_plan(
         live = client.list_workgroups()
     live_ids = {s.workgroup_id for s in live}
     resolutions = []
-    if state.pending():  # resolved in a copy (a deep copy of 10,000 workgroups is ~0.2 s: only then)
-        state = copy.deepcopy(state)
+    # Schedules cost two requests (a token and the list): only when some are declared or known.
+    live_schedules = client.list_schedules() if desired.schedules or state.schedules else []
+    if state.pending() or state.pending_schedules():  # resolved in a copy (a deep copy of 10,000
+        state = copy.deepcopy(state)                   # workgroups is ~0.2 s: only then)
         resolutions = resolve_all(state, live, client.get_workgroup, min_age=client.timeout)
+        resolutions += [resolve_schedule(state, a, live_schedules, client.timeout) for a in state.pending_schedules()]
     details: dict[str, dict[str, Any]] = {}
     imports = [i.workgroup_id for i in desired.imports if i.workgroup_id in live_ids]
     if imports:
@@ -242,7 +245,7 @@ def compute_plan(
         verify = sorted(a for a in verify if a in state.workgroups and state.workgroups[a].id in live_ids)
     verify_ids = [i for i in (state.workgroups[a].id for a in verify) if i and i not in details]
     details.update(fetch_details(client, verify_ids, progress, parallelism=parallelism))
-    plan = make_plan(desired, state, live, options, details)
+    plan = make_plan(desired, state, live, options, details, live_schedules)
     if options.refresh != "summary":
         chosen = set(verify)
         plan.verified = verify
@@ -297,7 +300,7 @@ def plan_for_apply(
             raise UserError(f"{where}: the saved plan has conflicts or errors and cannot be applied")
         check_fresh(saved, state, desired, live, where)
         check_recomputed(saved, body, desired, state, client, live, where, progress)
-    if state.pending():
+    if state.pending() or state.pending_schedules():
         live = resolve_interrupted(state, store, client, live, progress)
     if saved_file is not None:
         return saved_file[0], state
@@ -342,6 +345,9 @@ def resolve_interrupted(
     a duplicate. Returns the live list as last read."""
     while True:
         resolutions = resolve_all(state, live, client.get_workgroup, min_age=client.timeout)
+        if state.pending_schedules():
+            schedules = client.list_schedules()
+            resolutions += [resolve_schedule(state, a, schedules, client.timeout) for a in state.pending_schedules()]
         for r in resolutions:
             if r.outcome != IN_FLIGHT:
                 progress(r.describe())
@@ -364,7 +370,7 @@ def _pending_records(state: State) -> list[PendingCreate]:
         record = ws.pending_create if key is None else ws.members[key].pending_create
         if record is not None:
             out.append(record)
-    return out
+    return out + [r for a in state.pending_schedules() if (r := state.schedules[a].pending_create) is not None]
 
 
 # --- saved plans ----------------------------------------------------------------------------------

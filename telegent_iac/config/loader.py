@@ -285,7 +285,7 @@ def load(
         _check_workgroup(entry, addresses, run)
     _check_names(entries, run)
     _check_cycles(entries, addresses, run)
-    import_entries = _check_imports(imports, addresses, run)
+    import_entries = _check_imports(imports, {**schedule_addresses, **addresses}, run)
     moved_entries = _check_moved(moved, addresses, run)
     routing_tests = _check_routing_tests(test_items, addresses, run)
 
@@ -782,7 +782,8 @@ def _check_imports(
         if address not in addresses and not run.incomplete:
             run.add(
                 doc.value_position((*path, "address")),
-                f"import address '{address}' is not declared under workgroups{did_you_mean(address, addresses)}",
+                f"import address '{address}' is not declared under workgroups or schedules"
+                f"{did_you_mean(address, addresses)}",
             )
         if address in by_address:
             run.add(position, f"address '{address}' is imported twice (also at {by_address[address]})")

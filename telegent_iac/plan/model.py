@@ -77,6 +77,25 @@ class ResourceChange:
 
 
 @dataclass
+class ScheduleChange:
+    """What happens to one schedule address. Telegent documents no schedule update or delete:
+    a changed schedule is created anew (`schedule_id` is then the old one, no longer used)."""
+
+    address: str
+    actions: list[str]  # ["create"], ["import"] or ["no-op"]
+    schedule_id: str | None = None  # the ID known before the run
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    changed: list[str] = field(default_factory=list)
+    reason: str = ""
+    import_id: str | None = None
+
+    @property
+    def is_noop(self) -> bool:
+        return self.actions == [NOOP]
+
+
+@dataclass
 class Drift:
     """A field (or member) changed outside telegent-iac, seen by a full refresh."""
 
@@ -128,6 +147,8 @@ class Plan:
     # what the plan could not check (e.g. members of an account whose details list none), in
     # words, each said once per run; nothing is planned on the strength of it
     unchecked: list[str] = field(default_factory=list)
+    # schedules (`schedules:`), planned before the workgroups that use them
+    schedules: list[ScheduleChange] = field(default_factory=list)
 
     # --- counts ---------------------------------------------------------------------------
     def count(self, kind: str) -> int:
@@ -135,7 +156,8 @@ class Plan:
 
     @property
     def to_add(self) -> int:
-        return sum(1 for c in self.changes if CREATE in c.actions)
+        return sum(1 for c in self.changes if CREATE in c.actions) + sum(
+            1 for s in self.schedules if CREATE in s.actions)
 
     @property
     def to_change(self) -> int:
@@ -147,11 +169,13 @@ class Plan:
 
     @property
     def to_import(self) -> int:
-        return sum(1 for c in self.changes if IMPORT in c.actions)
+        return sum(1 for c in self.changes if IMPORT in c.actions) + sum(
+            1 for s in self.schedules if IMPORT in s.actions)
 
     @property
     def has_changes(self) -> bool:
-        return any(not c.is_noop for c in self.changes) or bool(self.accept) or bool(self.moves) or bool(self.protect)
+        return (any(not c.is_noop for c in self.changes) or any(not s.is_noop for s in self.schedules)
+                or bool(self.accept) or bool(self.moves) or bool(self.protect))
 
     @property
     def has_destroys(self) -> bool:
@@ -194,5 +218,6 @@ class Plan:
             changes=changes,
             drift=[Drift(**x) for x in d.pop("drift", [])],
             conflicts=[Conflict(**x) for x in d.pop("conflicts", [])],
+            schedules=[ScheduleChange(**x) for x in d.pop("schedules", [])],
             **d,
         )

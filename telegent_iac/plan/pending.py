@@ -119,6 +119,38 @@ def uncertain_member(key: str, fields: Mapping[str, Any]) -> MemberState:
     return MemberState(pending_create=PendingCreate(key, str(fields.get("Type", "")), utc_now(), dict(fields)))
 
 
+def adopt_schedule(state: State, address: str, new_id: str) -> None:
+    """Record a created schedule's ID in place of its pending record."""
+    ss = state.schedules[address]
+    assert ss.pending_create is not None
+    ss.id, ss.fields, ss.pending_create = new_id, dict(ss.pending_create.fields), None
+
+
+def resolve_schedule(
+    state: State, address: str, live: Sequence[Mapping[str, Any]], min_age: float = 0.0
+) -> Resolution:
+    """Adopt or clear one pending schedule create, as resolve_workgroup does for workgroups:
+    the witness is a schedule of the same Name that the state does not know."""
+    pending = state.schedules[address].pending_create
+    assert pending is not None
+    known = {s.id for s in state.schedules.values() if s.id}
+    matches = [str(r["ScheduleId"]) for r in live
+               if r.get("ScheduleId") and str(r["ScheduleId"]) not in known and r.get("Name") == pending.name]
+    what = f"schedule {address}"
+    if len(matches) == 1:
+        adopt_schedule(state, address, matches[0])
+        return Resolution(what, None, ADOPTED, matches[0])
+    if not matches:
+        if age_seconds(pending) < min_age:
+            return Resolution(what, None, IN_FLIGHT)
+        state.schedules[address].pending_create = None
+        return Resolution(what, None, NOT_CREATED)
+    return Resolution(what, None, AMBIGUOUS, message=(
+        f"an interrupted create left {len(matches)} schedules named {pending.name!r} ({', '.join(matches)}); "
+        f"adopt the right one with an `import: [{{address: {address}, id: ID}}]` entry"
+    ))
+
+
 def resolve_member(
     state: State, address: str, key: str, detail: Mapping[str, Any] | None, min_age: float = 0.0
 ) -> Resolution:

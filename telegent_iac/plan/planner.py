@@ -38,6 +38,7 @@ from telegent_iac.plan.model import (
     Plan,
     ResourceChange,
 )
+from telegent_iac.plan.schedules import plan_schedules, repoint_schedules
 from telegent_iac.problems import UserError
 from telegent_iac.state.model import MemberState, State, WorkgroupState
 
@@ -105,10 +106,12 @@ def make_plan(
     live: Sequence[LiveSummary],
     options: PlanOptions = PlanOptions(),
     details: Mapping[str, Mapping[str, Any]] | None = None,
+    live_schedules: Sequence[Mapping[str, Any]] = (),
 ) -> Plan:
     """Plan what it takes to make the account match `desired`.
 
     `state` is not modified. Pending creates must already be resolved (see plan.pending).
+    `live_schedules` is the account's schedule list (needed when schedules are declared or known).
     """
     if options.refresh not in REFRESH_MODES:
         raise ValueError(f"unknown refresh mode {options.refresh!r}")
@@ -124,6 +127,7 @@ def make_plan(
         allow_replace=options.allow_replace,
     )
     _apply_moves(desired, state, plan)
+    plan_schedules(desired, state, live_schedules, plan)
 
     id_to_address = {ws.id: a for a, ws in state.workgroups.items() if ws.id}
     known_ids = set(id_to_address) | {i for ws in state.workgroups.values() for i in ws.deposed}
@@ -164,6 +168,7 @@ def make_plan(
         plan.changes.append(change)
 
     _repoint_replacements(desired, state, plan)
+    repoint_schedules(desired, plan)
     _plan_undeclared(desired, state, live_by_id, options, plan)
     if options.refresh == "refresh-only":
         _accept_live(state, live_by_id, plan)

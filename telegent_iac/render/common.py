@@ -87,7 +87,9 @@ def assignment(sym: str, name: str, before: Any, after: Any, arrow: str = "->", 
     """One field line as every view shows it: `~ name = before -> after`. A reference whose
     address stays but whose workgroup gets a new ID says so instead of `"x" -> "x"`; in a
     replacement, a field the update endpoint does not accept is marked as the cause."""
-    if sym == "~" and before == after:
+    if sym == "~" and before == after and name == "ScheduleId":
+        value = f"{fmt(after)} (re-pointed: the schedule it names is created anew, with a new ScheduleId)"
+    elif sym == "~" and before == after:
         value = f"{fmt(after)} (re-pointed: the workgroup it names gets a new WorkgroupId)"
     elif sym == "~":
         value = f"{fmt(before)} {arrow} {fmt(after)}"

@@ -53,6 +53,19 @@ def plan_json(plan: Plan) -> dict[str, Any]:
             }
             for c in plan.changes
         ],
+        "schedule_changes": [
+            {
+                "address": s.address,
+                "schedule_id": s.schedule_id,
+                "actions": list(s.actions),
+                "reason": s.reason,
+                "before": s.before,
+                "after": s.after,
+                "changed_fields": list(s.changed),
+                "import_id": s.import_id,
+            }
+            for s in plan.schedules
+        ],
         "drift": [asdict(d) for d in plan.drift],
         "kept": list(plan.kept),
         "moves": list(plan.moves),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from telegent_iac.plan.model import Plan, ResourceChange
+from telegent_iac.plan.model import Plan, ResourceChange, ScheduleChange
 from telegent_iac.render.common import HEADLINES, SYMBOLS, assignment, field_lines, fmt, grouped, member_lines
 from telegent_iac.render.escape import escape_text
 
@@ -64,6 +64,24 @@ def _change_block(c: ResourceChange, kind: str, color: bool) -> list[Line]:
     return [*out, "    }", ""]
 
 
+def _schedule_block(sc: ScheduleChange, color: bool) -> list[str]:
+    kind = "import" if "import" in sc.actions else "create"
+    symbol = SYMBOLS[kind]
+    ident = f" ({sc.import_id or sc.schedule_id})" if sc.import_id or sc.schedule_id else ""
+    headline = "will be imported" if kind == "import" else (
+        "will be created anew (schedules cannot be updated)" if sc.schedule_id else "will be created")
+    out = [f"  # schedule {sc.address}{ident} {headline}"]
+    if sc.reason:
+        out.append(f"  # ({sc.reason})")
+    out.append(_paint(symbol, f"  {symbol} schedule \"{sc.address}\" {{", color))
+    before = sc.before or {}
+    for name in sorted(sc.after or {}):
+        value = (sc.after or {})[name]
+        sym = "~" if name in sc.changed and name in before else "+" if name in sc.changed else " "
+        out.append(_paint(sym, f"      {assignment(sym, name, before.get(name), value)}", color))
+    return [*out, "    }", ""]
+
+
 def render_text(plan: Plan, color: bool = False) -> str:
     out: list[Line] = []
     _section(out, "Interrupted creates found in the state:", plan.resolved)
@@ -71,8 +89,11 @@ def render_text(plan: Plan, color: bool = False) -> str:
              (f"~ {d.address}: {d.field}: recorded {fmt(d.recorded)}, live {fmt(d.live)}" for d in plan.drift))
     _section(out, "Could not be checked (nothing is planned on it):", plan.unchecked)
     groups = grouped(plan)
-    if groups:
+    schedules = [s for s in plan.schedules if not s.is_noop]
+    if groups or schedules:
         out += ["telegent-iac will perform the following actions:", ""]
+    for sc in schedules:
+        out += _schedule_block(sc, color)
     for kind, changes in groups:
         for c in changes:
             out += _change_block(c, kind, color)

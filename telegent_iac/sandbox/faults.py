@@ -20,7 +20,7 @@ class Faults:
         self.latency_jitter_ms = latency_jitter_ms
         self.error_rate = error_rate
         self._drop: set[int] = set(drop_creates)
-        self._creates = 0  # committed workgroup creates since start or the last drop setting
+        self._creates = 0  # committed workgroup and schedule creates since start or the last drop setting
         self._drop_activities: set[int] = set(drop_activity_creates)
         self._activity_creates = 0  # the same for activity (member) creates
 
@@ -85,7 +85,7 @@ class Faults:
             return None
 
     def count_create(self) -> bool:
-        """Count one committed workgroup create; True if its response must be dropped."""
+        """Count one committed workgroup or schedule create; True if its response must be dropped."""
         with self._lock:
             self._creates += 1
             return self._creates in self._drop

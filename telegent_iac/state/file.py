@@ -305,7 +305,7 @@ class FileStateStore:
             self._encode_all(state)
         else:
             self._encode_changed(state, changed)
-        head = State(state.lineage, serial, {}, state.format_version, state.account).to_dict()
+        head = State(state.lineage, serial, {}, state.format_version, state.account, state.schedules).to_dict()
         parts: list[str] = []
         for key in sorted(head):
             if key == "workgroups" and self._lines:

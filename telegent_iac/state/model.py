@@ -103,6 +103,28 @@ class WorkgroupState:
         )
 
 
+@dataclass
+class ScheduleState:
+    """A schedule telegent-iac created or adopted. Telegent documents no update or delete for
+    schedules, so an ID, once recorded, is only ever replaced by a new schedule's."""
+
+    id: str | None = None  # ScheduleId, opaque
+    fields: dict[str, Any] = field(default_factory=dict)  # last applied, canonical
+    pending_create: PendingCreate | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"id": self.id, "fields": self.fields}
+        if self.pending_create is not None:
+            d["pending_create"] = self.pending_create.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ScheduleState:
+        pending = d.get("pending_create")
+        return cls(id=d.get("id"), fields=dict(d.get("fields", {})),
+                   pending_create=PendingCreate.from_dict(pending) if pending else None)
+
+
 @dataclass(frozen=True)
 class AccountBinding:
     """The account a state belongs to: the API base URL ("sandbox" for the built-in one) and
@@ -143,6 +165,7 @@ class State:
     workgroups: dict[str, WorkgroupState] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     account: AccountBinding | None = None  # None: a new state, or one written before states had it
+    schedules: dict[str, ScheduleState] = field(default_factory=dict)
 
     @classmethod
     def new(cls) -> State:
@@ -157,6 +180,8 @@ class State:
         }
         if self.account is not None:
             d["account"] = self.account.to_dict()
+        if self.schedules:  # absent when unused: older states read back unchanged
+            d["schedules"] = {a: s.to_dict() for a, s in sorted(self.schedules.items())}
         return d
 
     @classmethod
@@ -178,12 +203,17 @@ class State:
                 workgroups={a: WorkgroupState.from_dict(w) for a, w in d.get("workgroups", {}).items()},
                 format_version=FORMAT_VERSION,
                 account=AccountBinding.from_dict(d["account"]) if d.get("account") is not None else None,
+                schedules={a: ScheduleState.from_dict(s) for a, s in d.get("schedules", {}).items()},
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise StateError(f"{source}: malformed state ({exc})") from exc
 
+    def pending_schedules(self) -> list[str]:
+        """Addresses of schedules with an unresolved pending create."""
+        return [a for a, s in sorted(self.schedules.items()) if s.pending_create is not None]
+
     def pending(self) -> list[tuple[str, str | None]]:
-        """(address, member key or None) of every unresolved pending create."""
+        """(address, member key or None) of every unresolved pending workgroup or member create."""
         out: list[tuple[str, str | None]] = []
         for address, wg in sorted(self.workgroups.items()):
             if wg.pending_create is not None:

@@ -17,7 +17,8 @@ from telegent_iac.sandbox import SandboxServer
 from .helpers import cli_env, copy_example, run, state_path
 
 SECRET = "canary-secret-XYZ"
-MUTATING = ("/v1.0/workgroups", "/v1.0/workgroups/update", "/v1.0/workgroups/delete", "/v1.0/workgroups/activity")
+MUTATING = ("/v1.0/schedules", "/v1.0/workgroups", "/v1.0/workgroups/update", "/v1.0/workgroups/delete",
+            "/v1.0/workgroups/activity")
 
 
 def _audit(tmp_path: Path) -> list[dict[str, Any]]:
@@ -37,10 +38,12 @@ def test_every_mutating_call_is_one_audit_line(sandbox_factory: Callable[..., Sa
 
     records = _audit(tmp_path)
     sent = [r for r in server.control.requests() if r["method"] == "POST" and "oauth2" not in r["path"]]
-    assert len(records) == len(sent) == 17  # 5 workgroups and 12 members, one line per call
+    assert len(records) == len(sent) == 18  # 1 schedule, 5 workgroups and 12 members, one line per call
     state = json.loads(state_path(tmp_path).read_text())
     ids = {w["id"] for w in state["workgroups"].values()}
     ids |= {m["id"] for w in state["workgroups"].values() for m in w.get("members", {}).values()}
+    ids |= {s["id"] for s in state.get("schedules", {}).values()}
+    addresses = set(state["workgroups"]) | {f"schedule {a}" for a in state.get("schedules", {})}
     for r in records:
         assert {"time", "address", "endpoint", "fields", "status", "returned_id", "duration_s"} <= set(r)
         assert datetime.fromisoformat(r["time"].replace("Z", "+00:00")).tzinfo is not None
@@ -48,7 +51,7 @@ def test_every_mutating_call_is_one_audit_line(sandbox_factory: Callable[..., Sa
         assert r["status"] == 200
         assert r["returned_id"] in ids
         assert 0 <= r["duration_s"] < 30
-        assert r["address"] in state["workgroups"]
+        assert r["address"] in addresses
     assert sorted(r["returned_id"] for r in records) == sorted(ids)  # every returned ID, once
     # The fields are what was actually sent: compare with the bodies the sandbox received.
     bodies = sorted(json.dumps(r["body"], sort_keys=True) for r in sent)

@@ -62,7 +62,7 @@ def test_no_color_and_force_color(sandbox: SandboxServer, tmp_path: Path, env: d
     result = CliRunner(env=full).invoke(
         main, ["plan", "--state", str(state_path(tmp_path)), str(copy_example(tmp_path))], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "Plan: 5 to add" in result.stdout
+    assert "Plan: 6 to add" in result.stdout
     assert (ANSI in result.stdout) is color
     plain = CliRunner(env=full).invoke(
         main, ["plan", "--no-color", "--state", str(state_path(tmp_path)), str(copy_example(tmp_path))])

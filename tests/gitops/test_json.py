@@ -33,8 +33,8 @@ V2: dict[str, dict[str, Any]] = {
 TOP_KEYS = {
     "format_version", "has_changes", "has_destroys", "applyable", "summary", "state", "input_hash", "refresh",
     "verified", "not_verified",
-    "resource_changes", "drift", "kept", "moves", "prevent_destroy", "resolved_pending", "unchecked", "conflicts",
-    "errors", "warnings", "targets",
+    "resource_changes", "schedule_changes", "drift", "kept", "moves", "prevent_destroy", "resolved_pending",
+    "unchecked", "conflicts", "errors", "warnings", "targets",
 }
 CHANGE_KEYS = {"address", "workgroup_id", "actions", "reason", "before", "after", "changed_fields", "import_id",
                "members"}
@@ -171,7 +171,7 @@ def test_apply_json_stream(sandbox: SandboxServer, tmp_path: Path) -> None:
     assert all(isinstance(e, dict) and "type" in e for e in events)
     assert events[0]["type"] == "version" and events[0]["ui_format"] == "1.0"
     assert events[-1]["type"] == "change_summary"
-    assert events[-1] == {"type": "change_summary", "added": 5, "changed": 0, "destroyed": 0, "imported": 0,
+    assert events[-1] == {"type": "change_summary", "added": 6, "changed": 0, "destroyed": 0, "imported": 0,
                           "errors": [], "interrupted": False}
     types = [e["type"] for e in events]
     planned = [e for e in events if e["type"] == "planned_change"]
@@ -183,7 +183,7 @@ def test_apply_json_stream(sandbox: SandboxServer, tmp_path: Path) -> None:
     assert max(i for i, t in enumerate(types) if t in ("planned_change", "plan_summary")) < first_call
     starts = [e for e in events if e["type"] == "apply_start"]
     done = [e for e in events if e["type"] == "apply_complete"]
-    assert len(starts) == len(done) == 17  # 5 workgroups + 12 members in the example
+    assert len(starts) == len(done) == 18  # 1 schedule, 5 workgroups + 12 members in the example
     state = json.loads(state_path(tmp_path).read_text())
     created = {e["address"]: e["id"] for e in done if e["action"] == "create"}
     assert created == {a: w["id"] for a, w in state["workgroups"].items()}
@@ -266,7 +266,7 @@ def test_apply_saved_plan_json_stream(sandbox: SandboxServer, tmp_path: Path) ->
     events = json_lines(result.stdout)
     assert events[0]["type"] == "version" and events[-1]["type"] == "change_summary"
     assert sum(e["type"] == "planned_change" for e in events) == 5
-    assert events[-1]["added"] == 5
+    assert events[-1]["added"] == 6  # the example's 5 workgroups and its schedule
 
 
 def _doc_table_keys(doc: str, heading: str) -> set[str]:

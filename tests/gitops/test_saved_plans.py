@@ -37,7 +37,7 @@ def test_apply_saved_plan_carries_out_exactly_that_plan_without_prompting(
     # a saved plan is the reviewed approval, so it must not ask.
     result = run(env, "apply", "--state", state_path(tmp_path), out)
     assert result.exit_code == 0, result.output
-    assert "Apply complete! Resources: 5 added, 0 changed, 0 destroyed." in result.stdout
+    assert "Apply complete! Resources: 6 added, 0 changed, 0 destroyed." in result.stdout
     assert "Enter a value" not in result.output
     assert live_names(sandbox) == DECLARED
 
@@ -217,7 +217,7 @@ def test_show_prints_the_saved_plan_again(sandbox: SandboxServer, tmp_path: Path
     shown = run(env, "show", out)
     assert shown.exit_code == 0
     assert shown.stdout == text.stdout
-    assert "Plan: 5 to add, 0 to change, 0 to destroy." in shown.stdout
+    assert "Plan: 6 to add, 0 to change, 0 to destroy." in shown.stdout
 
     shown_json = run(env, "show", out, "--json")
     assert shown_json.exit_code == 0

@@ -36,7 +36,7 @@ def test_the_example_routing_tests_pass() -> None:
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"PASS {EXAMPLE}:") and lines[0].endswith(": pressing 1 rings the whole sales team")
     assert lines[1].startswith("     path: dial +14155550100 -> main-menu (IVR) -> ")
-    assert lines[-1] == "Routing tests: 4 passed, 0 failed."
+    assert lines[-1] == "Routing tests: 7 passed, 0 failed."
 
 
 def test_a_failing_case_exits_1_with_the_path_and_the_reason(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_a_failing_case_exits_1_with_the_path_and_the_reason(tmp_path: Path) -> 
     assert "     expected workgroup sales, reached support" in out
     assert f"FAIL {extra}:5:5: routing test 2" in out
     assert "     expected nobody to ring, but USER-alice-001, USER-bob-002, +14155550123 ring" in out
-    assert out.splitlines()[-1] == "Routing tests: 4 passed, 2 failed."
+    assert out.splitlines()[-1] == "Routing tests: 7 passed, 2 failed."
 
 
 def test_json_output(tmp_path: Path) -> None:
@@ -56,8 +56,8 @@ def test_json_output(tmp_path: Path) -> None:
     result = run("test", "--json", EXAMPLE, extra)
     assert result.exit_code == 1
     body = json.loads(result.stdout)
-    assert (body["passed"], body["failed"]) == (4, 2)
-    case = body["cases"][4]
+    assert (body["passed"], body["failed"]) == (7, 2)
+    case = body["cases"][7]
     assert case["name"] == "digit 2 is not sales" and case["passed"] is False
     assert case["reached"] == "support"
     assert case["rings"] == ["USER-carol-003", "USER-dave-004", "USER-erin-005"]

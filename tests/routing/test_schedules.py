@@ -1,0 +1,173 @@
+"""Schedules as code against the real sandbox: create, no-op, adopt, same-Name conflict,
+replace (a new schedule, the workgroups re-pointed, the old one reported and kept), and a
+lost create response that makes no duplicate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from telegent_iac.api.client import TelegentClient
+from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
+from tests.gitops.helpers import cli_env, run
+
+CONFIG = """\
+schedules:
+  office:
+    Name: Office hours
+    MondayStartTime: "9:00 AM"
+    MondayEndTime: "5:00 PM"
+    FridayStartTime: "9:00 AM"
+    FridayEndTime: "1:00 PM"
+workgroups:
+  desk:
+    Name: Front desk
+    Type: simultaneous
+    TelegentPhone: "+14155550100"
+    TimeZone: America/New_York
+    ScheduleId: office
+    OffHoursType: User
+    OffHoursId: USER-night
+    members:
+      - {Type: User, ReferenceUserId: USER-1}
+"""
+
+
+def client(server: SandboxServer) -> TelegentClient:
+    return TelegentClient(server.url, DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, rate_limit=0)
+
+
+def live_schedules(server: SandboxServer) -> list[dict[str, Any]]:
+    with client(server) as c:
+        return c.list_schedules()
+
+
+def live_schedule_of(server: SandboxServer, state: dict[str, Any], address: str) -> str:
+    with client(server) as c:
+        return str(c.get_workgroup(state["workgroups"][address]["id"])["ScheduleId"])
+
+
+def setup(tmp_path: Path, text: str = CONFIG) -> tuple[Path, Path]:
+    config = tmp_path / "wg.yaml"
+    config.write_text(text, encoding="utf-8")
+    return config, tmp_path / "state.json"
+
+
+def apply(server: SandboxServer, config: Path, state: Path, *extra: str) -> Any:
+    return run(cli_env(server), "apply", "--auto-approve", "--state", state, *extra, config)
+
+
+def plan(server: SandboxServer, config: Path, state: Path) -> Any:
+    return run(cli_env(server), "plan", "--state", state, "--json", config)
+
+
+def read(state: Path) -> dict[str, Any]:
+    return json.loads(state.read_text(encoding="utf-8"))
+
+
+def test_create_before_the_workgroup_that_uses_it_then_no_op(sandbox: SandboxServer, tmp_path: Path) -> None:
+    config, state = setup(tmp_path)
+    result = apply(sandbox, config, state)
+    assert result.exit_code == 0, result.output
+    assert "Resources: 2 added" in result.stdout
+    posts = [r["path"] for r in sandbox.control.requests() if r["method"] == "POST" and "tokens" not in r["path"]]
+    assert posts.index("/v1.0/schedules") < posts.index("/v1.0/workgroups")
+    recorded = read(state)["schedules"]["office"]
+    (schedule,) = live_schedules(sandbox)
+    assert recorded["id"] == schedule["ScheduleId"] and schedule["Name"] == "Office hours"
+    assert recorded["fields"]["MondayEndTime"] == "5:00 PM"
+    assert live_schedule_of(sandbox, read(state), "desk") == recorded["id"]  # the ID went out, not the address
+    again = plan(sandbox, config, state)
+    assert again.exit_code == 0, again.output
+    body = json.loads(again.stdout)
+    assert body["has_changes"] is False
+    assert [s["actions"] for s in body["schedule_changes"]] == [["no-op"]]
+
+
+def test_a_changed_schedule_is_a_new_one_and_its_workgroups_are_repointed(sandbox: SandboxServer,
+                                                                          tmp_path: Path) -> None:
+    config, state = setup(tmp_path)
+    assert apply(sandbox, config, state).exit_code == 0
+    old_id = read(state)["schedules"]["office"]["id"]
+    config.write_text(CONFIG.replace('"1:00 PM"', '"5:00 PM"'), encoding="utf-8")
+    planned = json.loads(plan(sandbox, config, state).stdout)
+    (sc,) = planned["schedule_changes"]
+    assert sc["actions"] == ["create"] and sc["schedule_id"] == old_id and sc["changed_fields"] == ["FridayEndTime"]
+    (wg,) = planned["resource_changes"]
+    assert wg["actions"] == ["update"] and wg["changed_fields"] == ["ScheduleId"]
+    assert any(old_id in w and "no way to delete" in w for w in planned["warnings"])
+    result = apply(sandbox, config, state)
+    assert result.exit_code == 0, result.output
+    new_id = read(state)["schedules"]["office"]["id"]
+    assert new_id != old_id
+    assert live_schedule_of(sandbox, read(state), "desk") == new_id
+    assert {s["ScheduleId"] for s in live_schedules(sandbox)} == {old_id, new_id}  # the old one is kept
+    assert json.loads(plan(sandbox, config, state).stdout)["has_changes"] is False
+
+
+def test_same_name_in_the_account_is_a_conflict_and_import_adopts_it(sandbox: SandboxServer, tmp_path: Path) -> None:
+    with client(sandbox) as c:
+        made = c.create_schedule({"Name": "Office hours", "MondayStartTime": "9:00 AM", "MondayEndTime": "5:00 PM",
+                                  "FridayStartTime": "9:00 AM", "FridayEndTime": "1:00 PM", "SundayStartTime": ""})
+    config, state = setup(tmp_path)
+    result = apply(sandbox, config, state)
+    assert result.exit_code == 1
+    assert f"the account already has a schedule named 'Office hours' (ID {made})" in result.stdout
+    assert len(live_schedules(sandbox)) == 1
+    config.write_text(CONFIG + f"import:\n  - {{address: office, id: {made}}}\n", encoding="utf-8")
+    result = apply(sandbox, config, state)
+    assert result.exit_code == 0, result.output
+    assert "1 imported" in result.stdout
+    assert read(state)["schedules"]["office"]["id"] == made
+    assert live_schedule_of(sandbox, read(state), "desk") == made
+    assert len(live_schedules(sandbox)) == 1
+
+
+def test_an_import_that_differs_is_refused(sandbox: SandboxServer, tmp_path: Path) -> None:
+    with client(sandbox) as c:
+        made = c.create_schedule({"Name": "Office hours", "MondayStartTime": "8:00 AM", "MondayEndTime": "5:00 PM"})
+    config, state = setup(tmp_path, CONFIG + f"import:\n  - {{address: office, id: {made}}}\n")
+    result = apply(sandbox, config, state)
+    assert result.exit_code == 1
+    assert f"cannot import {made}: it differs in MondayStartTime, and a schedule cannot be updated" in result.stdout
+
+
+def test_a_schedule_deleted_outside_is_created_again(sandbox: SandboxServer, tmp_path: Path) -> None:
+    config, state = setup(tmp_path)
+    assert apply(sandbox, config, state).exit_code == 0
+    sandbox.control.reset()  # the account loses everything, as if deleted in the portal
+    planned = json.loads(plan(sandbox, config, state).stdout)
+    assert planned["schedule_changes"][0]["actions"] == ["create"]
+    assert "deleted outside telegent-iac" in planned["schedule_changes"][0]["reason"]
+
+
+def test_lost_schedule_create_response_makes_no_duplicate(sandbox: SandboxServer, tmp_path: Path) -> None:
+    config, state = setup(tmp_path)
+    sandbox.control.set_faults(drop_creates=[1])  # the schedule create commits, its answer is lost
+    result = apply(sandbox, config, state, "--parallelism", "1")
+    assert result.exit_code == 0, result.output
+    assert "adopted" in result.stderr
+    (schedule,) = live_schedules(sandbox)
+    assert read(state)["schedules"]["office"]["id"] == schedule["ScheduleId"]
+    assert live_schedule_of(sandbox, read(state), "desk") == schedule["ScheduleId"]
+
+
+def test_a_pending_schedule_create_left_by_a_killed_run_is_adopted(sandbox: SandboxServer, tmp_path: Path) -> None:
+    config, state = setup(tmp_path)
+    with client(sandbox) as c:  # the POST a killed run sent: committed, never recorded
+        made = c.create_schedule({"Name": "Office hours", "MondayStartTime": "9:00 AM", "MondayEndTime": "5:00 PM",
+                                  "FridayStartTime": "9:00 AM", "FridayEndTime": "1:00 PM"})
+    fields = {"Name": "Office hours", "MondayStartTime": "9:00 AM", "MondayEndTime": "5:00 PM",
+              "FridayStartTime": "9:00 AM", "FridayEndTime": "1:00 PM"}
+    state.write_text(json.dumps({
+        "format_version": 1, "lineage": "l-1", "serial": 1, "workgroups": {},
+        "schedules": {"office": {"id": None, "fields": {}, "pending_create": {
+            "name": "Office hours", "type": "schedule", "started_at": "2026-01-01T00:00:00.000000Z",
+            "fields": fields}}},
+    }), encoding="utf-8")
+    result = apply(sandbox, config, state)
+    assert result.exit_code == 0, result.output
+    assert f"schedule office: an interrupted create had succeeded; adopted {made}" in result.stderr
+    assert len(live_schedules(sandbox)) == 1
+    assert read(state)["schedules"]["office"]["id"] == made
