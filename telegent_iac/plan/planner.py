@@ -201,11 +201,14 @@ def _keep_targets(desired: Desired, state: State, targets: Sequence[str], plan: 
         if wg is not None:
             pending.extend(wg.references())
     others = known - selected
+    # the schedules the selected workgroups use must exist first too
+    used = {str(desired.workgroups[a].fields.get("ScheduleId")) for a in selected if a in desired.workgroups}
+    plan.schedules = [s for s in plan.schedules if s.address in used]
     plan.targets = sorted(set(targets))
     plan.changes = [c for c in plan.changes if c.address in selected]
     plan.kept = [k for k in plan.kept if k.split(" ", 1)[0] in selected]
     plan.drift = [d for d in plan.drift if d.address in selected]
-    plan.conflicts = [c for c in plan.conflicts if c.address in selected]
+    plan.conflicts = [c for c in plan.conflicts if c.address in selected or c.address in used]
     plan.errors = [e for e in plan.errors if e.split(": ", 1)[0] not in others]
     plan.accept = {a: v for a, v in plan.accept.items() if a in selected}
     plan.moves = [m for m in plan.moves if m["to"] in selected]

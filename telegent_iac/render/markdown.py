@@ -123,7 +123,6 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     for title, items in (
         ("Conflicts (the plan cannot be applied)", [f"{c.address}: {c.message}" for c in plan.conflicts]),
         ("Schedules", [f"{s.address}: {' and '.join(s.actions)}: {s.reason}" for s in plan.schedules if not s.is_noop]),
-        ("Warnings", plan.warnings),
         ("Errors (the plan cannot be applied)", plan.errors),
         ("Warnings", plan.warnings),
         ("Drift (changed outside telegent-iac)",

@@ -289,7 +289,7 @@ class FileStateStore:
                 return None
             state, self._sig, self._journal = loaded
             self._expected = (state.lineage, state.serial)
-            self._account = _account_of(state)
+            self._account = _head_of(state)
             return state
 
     # -- writing ---------------------------------------------------------------------------
@@ -378,7 +378,7 @@ class FileStateStore:
                 and self._backed_up  # a run's first write rewrites the state (and backs it up)
                 and expected is not None
                 and expected[0] == state.lineage
-                and _account_of(state) == self._account  # records carry workgroups only
+                and _head_of(state) == self._account  # records carry workgroups only (see _head_of)
                 and self._sig is not None
                 and (self._journal[1] if self._journal else 0) < max(JOURNAL_COMPACT_BYTES, self._sig[2])
             ):
@@ -391,7 +391,7 @@ class FileStateStore:
                 data = self._encode(state, new_serial, hint).encode("ascii")
                 self._replace(data, expected, backup=not self._backed_up)
                 self._backed_up = True
-                self._account = _account_of(state)
+                self._account = _head_of(state)
             self._expected = (state.lineage, new_serial)
             state.serial = new_serial
 
@@ -511,7 +511,7 @@ class FileStateStore:
             return
         stored, self._sig, self._journal = loaded
         self._expected = (stored.lineage, stored.serial)
-        self._account = _account_of(stored)
+        self._account = _head_of(stored)
         if (stored.lineage, stored.serial) != (state.lineage, state.serial):
             raise StateError(
                 f"{self.path}: state changed underneath: it holds lineage {stored.lineage} serial "
@@ -789,8 +789,13 @@ class FileStateStore:
                 self._journal_fd = None
 
 
-def _account_of(state: State) -> str | None:
-    return None if state.account is None else _compact(state.account.to_dict())
+def _head_of(state: State) -> str | None:
+    """What journal records do not carry (the account binding and the schedules), compact:
+    when it changes, the write is a whole one."""
+    if state.account is None and not state.schedules:
+        return None
+    account = None if state.account is None else state.account.to_dict()
+    return _compact({"account": account, "schedules": {a: s.to_dict() for a, s in sorted(state.schedules.items())}})
 
 
 def _pid_max() -> int:

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from telegent_iac.state.audit import scrub
 from telegent_iac.state.file import compact_json
-from telegent_iac.state.model import FORMAT_VERSION, AccountBinding, State, StateError, WorkgroupState
+from telegent_iac.state.model import FORMAT_VERSION, AccountBinding, ScheduleState, State, StateError, WorkgroupState
 from telegent_iac.state.store import LockError, LockInfo
 
 log = logging.getLogger(__name__)
@@ -97,9 +97,15 @@ ROWS = "rows"
 _ROWS_BODY = {"format_version": FORMAT_VERSION + 1, "layout": ROWS}
 
 
-def _header_body(account: AccountBinding | None) -> dict[str, Any]:
-    """The header's body in the rows layout: the guard above, and the state's account."""
-    return _ROWS_BODY if account is None else {**_ROWS_BODY, "account": account.to_dict()}
+def _header_body(state: State) -> dict[str, Any]:
+    """The header's body in the rows layout: the guard above, the state's account and its
+    schedules (a handful: they need no rows of their own)."""
+    body = dict(_ROWS_BODY)
+    if state.account is not None:
+        body["account"] = state.account.to_dict()
+    if state.schedules:
+        body["schedules"] = {a: s.to_dict() for a, s in sorted(state.schedules.items())}
+    return body
 # Serialises concurrent first-time schema creation (CREATE TABLE IF NOT EXISTS is not safe
 # against itself running at the same moment in two sessions).
 _SCHEMA_LOCK_KEY = 0x7E1E6E47_00000001
@@ -216,11 +222,12 @@ class PostgresStateStore:
         try:
             workgroups = {str(a): WorkgroupState.from_dict(w) for a, w in rows}
             account = AccountBinding.from_dict(body["account"]) if body.get("account") is not None else None
+            schedules = {str(a): ScheduleState.from_dict(s) for a, s in body.get("schedules", {}).items()}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise StateError(f"{self.description}: malformed state ({exc})") from exc
         self._rows = {a: compact_json(ws.to_dict()) for a, ws in workgroups.items()}
         # The header's columns are what the compare-and-set checks, so they are authoritative.
-        return State(lineage=lineage, serial=serial, workgroups=workgroups, account=account)
+        return State(lineage=lineage, serial=serial, workgroups=workgroups, account=account, schedules=schedules)
 
     def _migrate(self, conn: Any, lineage: str, serial: int) -> None:
         """Move a state kept whole in the header's body into rows (same lineage and serial)."""
@@ -243,7 +250,7 @@ class PostgresStateStore:
                 )
             conn.execute(
                 "UPDATE telegent_state SET layout = %s, body = %s WHERE workspace = %s",
-                (ROWS, Jsonb(_header_body(state.account)), self.workspace),
+                (ROWS, Jsonb(_header_body(state)), self.workspace),
             )
         log.info("moved the state of %s into one row per workgroup", self.description)
 
@@ -295,7 +302,7 @@ class PostgresStateStore:
                             "INSERT INTO telegent_state (workspace, lineage, serial, format_version, layout, body)"
                             " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (workspace) DO NOTHING",
                             (self.workspace, state.lineage, new_serial, FORMAT_VERSION, ROWS,
-                             Jsonb(_header_body(state.account))),
+                             Jsonb(_header_body(state))),
                         )
                     else:
                         if not self._backed_up:
@@ -303,7 +310,7 @@ class PostgresStateStore:
                         cur = conn.execute(
                             "UPDATE telegent_state SET lineage = %s, serial = %s, format_version = %s, body = %s,"
                             " updated_at = now() WHERE workspace = %s AND lineage = %s AND serial = %s",
-                            (state.lineage, new_serial, FORMAT_VERSION, Jsonb(_header_body(state.account)),
+                            (state.lineage, new_serial, FORMAT_VERSION, Jsonb(_header_body(state)),
                              self.workspace, expected[0], expected[1]),
                         )
                     if cur.rowcount != 1:
@@ -340,6 +347,8 @@ class PostgresStateStore:
             " 'workgroups', COALESCE((SELECT jsonb_object_agg(w.address, w.body) FROM telegent_state_workgroup w"
             " WHERE w.workspace = h.workspace), '{}'::jsonb))"
             " || CASE WHEN h.body ? 'account' THEN jsonb_build_object('account', h.body->'account')"
+            " ELSE '{}'::jsonb END"
+            " || CASE WHEN h.body ? 'schedules' THEN jsonb_build_object('schedules', h.body->'schedules')"
             " ELSE '{}'::jsonb END"
             " FROM telegent_state h WHERE h.workspace = %s AND h.lineage = %s AND h.serial = %s",
             (self.workspace, expected[0], expected[1]),

@@ -41,4 +41,4 @@ def test_plan_and_apply_with_targets_and_a_saved_targeted_plan(sandbox: SandboxS
     assert live_names(sandbox) == ["Billing", "Support"]
 
     result = run(env, "plan", "--state", state, "--detailed-exitcode", config)
-    assert result.exit_code == 2 and "Plan: 3 to add" in result.stdout and "partial" not in result.stdout
+    assert result.exit_code == 2 and "Plan: 4 to add" in result.stdout and "partial" not in result.stdout  # + schedule
