@@ -59,6 +59,19 @@ def rename_address(state: State, old: str, new: str) -> None:
     retarget(state, old, new)
 
 
+def rename_schedule(state: State, old: str, new: str) -> None:
+    """Move schedule `old` to `new` in `state`; workgroups that name it (ScheduleId holds the
+    schedule's address in the state) follow, or they would plan a spurious update."""
+    if old not in state.schedules:
+        raise KeyError(old)
+    if new in state.schedules:
+        raise ValueError(f"schedule {new} is already in the state")
+    state.schedules[new] = state.schedules.pop(old)
+    for ws in state.workgroups.values():
+        if ws.fields.get("ScheduleId") == old:
+            ws.fields["ScheduleId"] = new
+
+
 def retarget(state: State, old: str, new: str) -> None:
     """Make every reference in `state` that holds `old` (an address, or a raw WorkgroupId of a
     workgroup just imported) hold `new`, and re-derive member keys that came from it."""

@@ -25,7 +25,7 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from telegent_iac import spec
-from telegent_iac.addresses import rename_address
+from telegent_iac.addresses import rename_address, rename_schedule
 from telegent_iac.api.errors import ApiError, NotFoundError
 from telegent_iac.model import member_refs, workgroup_refs
 from telegent_iac.plan.model import (
@@ -877,6 +877,8 @@ class Applier:
             for move in self.plan.moves:
                 if move["from"] in state.workgroups and move["to"] not in state.workgroups:
                     rename_address(state, move["from"], move["to"])  # as the planner did
+                elif move["from"] in state.schedules and move["to"] not in state.schedules:
+                    rename_schedule(state, move["from"], move["to"])
             for change in self.plan.changes:
                 ws = state.workgroups.get(change.address)
                 if ws is not None and CREATE not in change.actions and DELETE not in change.actions:

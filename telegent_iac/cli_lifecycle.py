@@ -117,6 +117,7 @@ def export_command(out: str, force: bool, state_location: str, lock_timeout: flo
         else:
             lifecycle.write_text_atomic(out_path, exported.yaml_text)
         state.workgroups = exported.workgroups
+        state.schedules = exported.schedules
         store.write(state)
     count = len(exported.workgroups)
     where = "stdout" if out_path is None else str(out_path)
@@ -141,7 +142,8 @@ def _store(state_location: str, lock_timeout: float) -> StateStore:
 @state_options
 @handle_errors
 def state_list(state_location: str, lock_timeout: float) -> None:
-    """List the managed addresses: address, WorkgroupId, Name, notes (tab-separated)."""
+    """List the managed addresses: address, ID, Name, notes (tab-separated); schedules as
+    schedule.ADDRESS."""
     state = workflow.read_state(_store(state_location, lock_timeout))
     for row in lifecycle.state_rows(state):
         say(row)
@@ -152,8 +154,15 @@ def state_list(state_location: str, lock_timeout: float) -> None:
 @state_options
 @handle_errors
 def state_show(address: str, state_location: str, lock_timeout: float) -> None:
-    """Show what the state records for ADDRESS (IDs and last applied fields)."""
+    """Show what the state records for ADDRESS (IDs and last applied fields); a schedule is
+    named schedule.ADDRESS."""
     state = workflow.read_state(_store(state_location, lock_timeout))
+    if address.startswith(lifecycle.SCHEDULE):
+        ss = state.schedules.get(address.removeprefix(lifecycle.SCHEDULE))
+        if ss is None:
+            raise UserError(f"{address} is not in the state")
+        say(lifecycle.describe_schedule(address.removeprefix(lifecycle.SCHEDULE), ss), nl=False)
+        return
     ws = state.workgroups.get(address)
     if ws is None:
         raise UserError(f"{address} is not in the state")
@@ -165,14 +174,16 @@ def state_show(address: str, state_location: str, lock_timeout: float) -> None:
 @state_options
 @handle_errors
 def state_rm(addresses: tuple[str, ...], state_location: str, lock_timeout: float) -> None:
-    """Forget ADDRESSES: telegent-iac stops managing them; the workgroups stay in the account."""
+    """Forget ADDRESSES: telegent-iac stops managing them; the workgroups (and schedules, named
+    schedule.ADDRESS) stay in the account."""
     store = _store(state_location, lock_timeout)
     with locked(store, "state rm", lock_timeout):
         state = workflow.read_state(store)
         removed = [(address, lifecycle.forget(state, address)) for address in addresses]
         store.write(state)
     for address, ws in removed:
-        say(f"Removed {address} ({ws.id or 'no ID'}) from the state; the workgroup is untouched "
+        what = "schedule" if address.startswith(lifecycle.SCHEDULE) else "workgroup"
+        say(f"Removed {address} ({ws.id or 'no ID'}) from the state; the {what} is untouched "
                    "in the account.")
 
 
@@ -222,7 +233,8 @@ def state_confirm_absent(address: str, key: str, state_location: str, lock_timeo
 @state_options
 @handle_errors
 def state_mv(old: str, new: str, state_location: str, lock_timeout: float) -> None:
-    """Rename address OLD to NEW in the state (references to it follow)."""
+    """Rename address OLD to NEW in the state (references to it follow); schedules as
+    schedule.OLD schedule.NEW."""
     store = _store(state_location, lock_timeout)
     with locked(store, "state mv", lock_timeout):
         state = workflow.read_state(store)

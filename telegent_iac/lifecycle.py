@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import yaml
 
 from telegent_iac import __version__, config, spec
-from telegent_iac.addresses import is_address, rename_address, retarget, slugify, unique_address
+from telegent_iac.addresses import is_address, rename_address, rename_schedule, retarget, slugify, unique_address
 from telegent_iac.api.errors import NotFoundError
 from telegent_iac.model import (
     LiveSummary,
@@ -32,8 +32,9 @@ from telegent_iac.model import (
 )
 from telegent_iac.plan.pending import uncertain_member
 from telegent_iac.plan.planner import READ_IGNORED, live_fields, live_members
+from telegent_iac.plan.schedules import live_known_fields
 from telegent_iac.problems import UserError
-from telegent_iac.state.model import MemberState, State, WorkgroupState
+from telegent_iac.state.model import MemberState, ScheduleState, State, WorkgroupState
 
 Progress = Callable[[str], None]
 
@@ -43,6 +44,7 @@ class ReadClient(Protocol):
 
     def list_workgroups(self) -> list[LiveSummary]: ...
     def get_workgroup(self, workgroup_id: str) -> dict[str, Any]: ...
+    def list_schedules(self) -> list[dict[str, Any]]: ...
 
 
 # --- import ---------------------------------------------------------------------------------------
@@ -171,6 +173,7 @@ class Export:
     skipped: list[Skipped] = field(default_factory=list)
     # address -> what could not be read from the account (also a comment in the YAML)
     unread: dict[str, str] = field(default_factory=dict)
+    schedules: dict[str, ScheduleState] = field(default_factory=dict)  # address -> state entry
 
 
 def unread_note(detail: Mapping[str, Any]) -> str | None:
@@ -206,16 +209,40 @@ def export_account(client: ReadClient, progress: Progress = lambda message: None
         details[summary.workgroup_id] = client.get_workgroup(summary.workgroup_id)
         if n == total or n % 10 == 0:
             progress(f"Exporting: {n}/{total} workgroups read")
-    return build_export(live, details)
+    return build_export(live, details, client.list_schedules())
 
 
-def build_export(live: Sequence[LiveSummary], details: Mapping[str, Mapping[str, Any]]) -> Export:
+def export_schedules(records: Sequence[Mapping[str, Any]], skipped: list[Skipped]) -> dict[str, ScheduleState]:
+    """Schedules as state entries keyed by an address made from the Name; a second schedule of
+    the same Name is skipped (Names are unique in the configuration)."""
+    out: dict[str, ScheduleState] = {}
+    by_name: dict[str, str] = {}
+    for record in sorted(records, key=lambda r: (str(r.get("Name", "")).lower(), str(r.get("ScheduleId", "")))):
+        schedule_id, name = str(record.get("ScheduleId") or ""), str(record.get("Name") or "")
+        if not schedule_id or not name:
+            continue
+        if name in by_name:
+            skipped.append(Skipped(schedule_id, name, (
+                f"another schedule, {out[by_name[name]].id} (exported as {by_name[name]}), has the same Name; "
+                "workgroups that use this one keep its ID in ScheduleId")))
+            continue
+        address = unique_address(slugify(name, "schedule"), out)
+        fields = {k: v for k, v in live_known_fields(record).items() if v is not None}
+        out[address] = ScheduleState(id=schedule_id, fields=fields)
+        by_name[name] = address
+    return out
+
+
+def build_export(live: Sequence[LiveSummary], details: Mapping[str, Mapping[str, Any]],
+                 schedule_records: Sequence[Mapping[str, Any]] = ()) -> Export:
     """The config and state for `live` (with their details). A workgroup the config format
     cannot express is skipped with the reason, and so is anything that refers to it: a
     duplicate Name (the first by Name then ID is kept), a reference to a workgroup not in the
     account, a reference cycle, or a value the validator refuses (e.g. an IVR member without
     DigitOrder)."""
     skipped: list[Skipped] = []
+    schedules = export_schedules(schedule_records, skipped)
+    schedule_address = {ss.id: a for a, ss in schedules.items()}
     candidates: dict[str, _Candidate] = {}
     first_by_name: dict[str, _Candidate] = {}
     taken: set[str] = set()
@@ -242,16 +269,19 @@ def build_export(live: Sequence[LiveSummary], details: Mapping[str, Mapping[str,
         states = {
             c.address: workgroup_state_from_detail(wid, c.detail, id_to_address) for wid, c in candidates.items()
         }
+        for ws in states.values():  # a schedule that is exported too is named by its address
+            if ws.fields.get("ScheduleId") in schedule_address:
+                ws.fields["ScheduleId"] = schedule_address[ws.fields["ScheduleId"]]
         dangling = _dangling_refs(states, set(id_to_address.values()), all_ids)
         if dangling:
             for address, reason in dangling.items():
                 _skip(candidates, address, reason, skipped)
             continue
         unread = {c.address: note for c in candidates.values() if (note := unread_note(c.detail))}
-        text, blocks = render_config(states, unread)
+        text, blocks = render_config(states, unread, schedules)
         problems = _validate(text)
         if not problems:
-            return Export(text, dict(sorted(states.items())), skipped, dict(sorted(unread.items())))
+            return Export(text, dict(sorted(states.items())), skipped, dict(sorted(unread.items())), schedules)
         for address, messages in _problems_by_block(problems, blocks).items():
             _skip(candidates, address, "; ".join(messages), skipped)
     raise AssertionError("export did not converge")  # each round skips at least one workgroup
@@ -302,7 +332,8 @@ class _Dumper(yaml.SafeDumper):
 
 
 def render_config(
-    states: Mapping[str, WorkgroupState], unread: Mapping[str, str] | None = None
+    states: Mapping[str, WorkgroupState], unread: Mapping[str, str] | None = None,
+    schedules: Mapping[str, ScheduleState] | None = None,
 ) -> tuple[str, dict[str, tuple[int, int]]]:
     """The YAML text and, per address, the 1-based line range its block occupies. `unread`
     (address -> words) marks a workgroup that could not be read whole with a comment."""
@@ -338,6 +369,13 @@ def render_config(
         lines.append("")
     if not states:
         lines[-1] = "workgroups: {}"
+    if schedules:
+        lines.append("schedules:")
+        for address, ss in sorted(schedules.items()):
+            body = _ordered(ss.fields, list(spec.schedule_fields()))
+            dumped = yaml.dump({address: body}, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                               default_flow_style=False, width=4096)
+            lines += ["  " + line if line else line for line in dumped.rstrip("\n").split("\n")]
     return "\n".join(lines).rstrip("\n") + "\n", blocks
 
 
@@ -397,7 +435,23 @@ def state_rows(state: State) -> list[str]:
         if uncertain:
             notes.append(f"uncertain members: {', '.join(uncertain)}")
         rows.append(f"{address}\t{ws.id or '(no ID yet)'}\t{ws.fields.get('Name', '')}\t{'; '.join(notes)}")
+    for address, ss in sorted(state.schedules.items()):
+        note = "unfinished create" if ss.pending_create is not None else ""
+        rows.append(f"{SCHEDULE}{address}\t{ss.id or '(no ID yet)'}\t{ss.fields.get('Name', '')}\t{note}")
     return rows
+
+
+# State commands name a schedule `schedule.ADDRESS` (workgroup addresses have no dot).
+SCHEDULE = "schedule."
+
+
+def describe_schedule(address: str, ss: ScheduleState) -> str:
+    """`state show schedule.ADDRESS`."""
+    body: dict[str, Any] = {"id": ss.id, "fields": dict(ss.fields)}
+    if ss.pending_create is not None:
+        body["pending_create"] = ss.pending_create.to_dict()
+    return yaml.dump({f"{SCHEDULE}{address}": body}, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=4096)
 
 
 def describe_workgroup(address: str, ws: WorkgroupState) -> str:
@@ -417,8 +471,13 @@ def describe_workgroup(address: str, ws: WorkgroupState) -> str:
                      default_flow_style=False, width=4096)
 
 
-def forget(state: State, address: str) -> WorkgroupState:
-    """`state rm`: drop `address` from the state; the account is not touched."""
+def forget(state: State, address: str) -> WorkgroupState | ScheduleState:
+    """`state rm`: drop `address` (or `schedule.ADDRESS`) from the state; the account is not touched."""
+    if address.startswith(SCHEDULE):
+        ss = state.schedules.pop(address.removeprefix(SCHEDULE), None)
+        if ss is None:
+            raise UserError(f"{address} is not in the state")
+        return ss
     ws = state.workgroups.pop(address, None)
     if ws is None:
         raise UserError(f"{address} is not in the state{_known_hint(state, address)}")
@@ -464,6 +523,19 @@ def confirm_absent(state: State, address: str, key: str) -> None:
 
 def move(state: State, old: str, new: str) -> None:
     """`state mv`: rename an address, with every reference to it."""
+    if old.startswith(SCHEDULE) or new.startswith(SCHEDULE):
+        old_s, new_s = old.removeprefix(SCHEDULE), new.removeprefix(SCHEDULE)
+        if not (old.startswith(SCHEDULE) and new.startswith(SCHEDULE)):
+            raise UserError("a schedule moves to a schedule: name both as schedule.ADDRESS")
+        if old_s not in state.schedules:
+            raise UserError(f"{old} is not in the state")
+        if new_s in state.schedules:
+            raise UserError(f"{new} is already in the state")
+        if not is_address(new_s):
+            raise UserError(f"invalid address {new_s!r}: lower-case letters, digits, '-' and '_', starting with a "
+                            "letter or digit, at most 63 characters")
+        rename_schedule(state, old_s, new_s)
+        return
     if old not in state.workgroups:
         raise UserError(f"{old} is not in the state{_known_hint(state, old)}")
     if new in state.workgroups:

@@ -286,7 +286,7 @@ def load(
     _check_names(entries, run)
     _check_cycles(entries, addresses, run)
     import_entries = _check_imports(imports, {**schedule_addresses, **addresses}, run)
-    moved_entries = _check_moved(moved, addresses, run)
+    moved_entries = _check_moved(moved, addresses, run, schedule_addresses)
     routing_tests = _check_routing_tests(test_items, addresses, run)
 
     if not run.problems:
@@ -796,8 +796,10 @@ def _check_imports(
 
 
 def _check_moved(
-    items: list[tuple[Any, Document, PathKey]], addresses: Mapping[str, _Entry], run: _Run
+    items: list[tuple[Any, Document, PathKey]], addresses: Mapping[str, _Entry], run: _Run,
+    schedules: Mapping[str, _Entry],
 ) -> list[MovedEntry]:
+    """Moves of workgroup addresses, or of schedule addresses (a separate namespace)."""
     out: list[MovedEntry] = []
     by_from: dict[str, Position] = {}
     by_to: dict[str, Position] = {}
@@ -806,15 +808,15 @@ def _check_moved(
             continue
         old, new = item["from"], item["to"]
         position = doc.key_position(path)
-        if old in addresses:
-            run.add(
-                doc.value_position((*path, "from")),
-                f"moved from '{old}', but '{old}' is still declared under workgroups",
-            )
-        if new not in addresses and not run.incomplete:
+        if old in addresses or old in schedules:
+            where = "workgroups" if old in addresses else "schedules"
+            run.add(doc.value_position((*path, "from")),
+                    f"moved from '{old}', but '{old}' is still declared under {where}")
+        if new not in addresses and new not in schedules and not run.incomplete:
             run.add(
                 doc.value_position((*path, "to")),
-                f"moved to '{new}', which is not declared under workgroups{did_you_mean(new, addresses)}",
+                f"moved to '{new}', which is not declared under workgroups or schedules"
+                f"{did_you_mean(new, addresses)}",
             )
         if old in by_from:
             run.add(position, f"'{old}' is moved twice (also at {by_from[old]})")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegent_iac import spec
-from telegent_iac.addresses import rename_address
+from telegent_iac.addresses import rename_address, rename_schedule
 from telegent_iac.model import (
     ACTIVITIES,
     Desired,
@@ -579,6 +579,11 @@ def _apply_moves(desired: Desired, state: State, plan: Plan) -> None:
             plan.moves.append({"from": moved.old, "to": moved.new})
         elif moved.old in state.workgroups and moved.new in state.workgroups:
             plan.errors.append(f"moved: cannot move {moved.old} to {moved.new}: both are in the state")
+        elif moved.old in state.schedules and moved.new not in state.schedules:
+            rename_schedule(state, moved.old, moved.new)
+            plan.moves.append({"from": moved.old, "to": moved.new})
+        elif moved.old in state.schedules and moved.new in state.schedules:
+            plan.errors.append(f"moved: cannot move schedule {moved.old} to {moved.new}: both are in the state")
 
 
 def _repoint_replacements(desired: Desired, state: State, plan: Plan) -> None:

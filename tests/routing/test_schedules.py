@@ -171,3 +171,59 @@ def test_a_pending_schedule_create_left_by_a_killed_run_is_adopted(sandbox: Sand
     assert f"schedule office: an interrupted create had succeeded; adopted {made}" in result.stderr
     assert len(live_schedules(sandbox)) == 1
     assert read(state)["schedules"]["office"]["id"] == made
+
+
+def test_moved_renames_a_schedule_without_a_new_one(sandbox: SandboxServer, tmp_path: Path) -> None:
+    config, state = setup(tmp_path)
+    assert apply(sandbox, config, state).exit_code == 0
+    schedule_id = read(state)["schedules"]["office"]["id"]
+    renamed = CONFIG.replace("  office:\n", "  hours:\n").replace("ScheduleId: office", "ScheduleId: hours")
+    config.write_text(renamed + "moved:\n  - {from: office, to: hours}\n", encoding="utf-8")
+    planned = json.loads(plan(sandbox, config, state).stdout)
+    assert planned["moves"] == [{"from": "office", "to": "hours"}]
+    assert [s["actions"] for s in planned["schedule_changes"]] == [["no-op"]]
+    assert [c["actions"] for c in planned["resource_changes"]] == [["no-op"]]  # ScheduleId followed
+    assert apply(sandbox, config, state).exit_code == 0
+    assert read(state)["schedules"] == {"hours": {"id": schedule_id, "fields": read(state)["schedules"]["hours"]
+                                                  ["fields"]}}
+    assert read(state)["workgroups"]["desk"]["fields"]["ScheduleId"] == "hours"
+
+
+def test_state_commands_cover_schedules(sandbox: SandboxServer, tmp_path: Path) -> None:
+    config, state = setup(tmp_path)
+    assert apply(sandbox, config, state).exit_code == 0
+    schedule_id = read(state)["schedules"]["office"]["id"]
+    env = cli_env(sandbox)
+    listed = run(env, "state", "list", "--state", state)
+    assert f"schedule.office\t{schedule_id}\tOffice hours\t" in listed.stdout
+    shown = run(env, "state", "show", "schedule.office", "--state", state)
+    assert shown.exit_code == 0 and f"id: {schedule_id}" in shown.stdout and "MondayEndTime: 5:00 PM" in shown.stdout
+    moved = run(env, "state", "mv", "schedule.office", "schedule.hours", "--state", state)
+    assert moved.exit_code == 0, moved.output
+    assert read(state)["workgroups"]["desk"]["fields"]["ScheduleId"] == "hours"
+    renamed = CONFIG.replace("  office:\n", "  hours:\n").replace("ScheduleId: office", "ScheduleId: hours")
+    config.write_text(renamed, encoding="utf-8")
+    assert json.loads(plan(sandbox, config, state).stdout)["has_changes"] is False
+    removed = run(env, "state", "rm", "schedule.hours", "--state", state)
+    assert removed.exit_code == 0 and "the schedule is untouched in the account" in removed.stdout
+    assert "schedules" not in read(state)
+    # forgotten, it is found again by Name: a conflict, not a duplicate
+    again = plan(sandbox, config, state)
+    assert again.exit_code == 1
+    assert f"already has a schedule named 'Office hours' (ID {schedule_id})" in again.stdout
+
+
+def test_export_writes_schedules_and_the_plan_after_it_is_empty(sandbox: SandboxServer, tmp_path: Path) -> None:
+    config, state = setup(tmp_path)
+    assert apply(sandbox, config, state).exit_code == 0
+    env = cli_env(sandbox)
+    exported, new_state = tmp_path / "exported.yaml", tmp_path / "exported.state.json"
+    result = run(env, "export", "--out", exported, "--state", new_state)
+    assert result.exit_code == 0, result.output
+    text = exported.read_text(encoding="utf-8")
+    assert "schedules:\n  office-hours:\n    Name: Office hours\n" in text
+    assert "ScheduleId: office-hours" in text
+    assert read(new_state)["schedules"]["office-hours"]["id"] == read(state)["schedules"]["office"]["id"]
+    planned = run(env, "plan", "--state", new_state, exported)
+    assert planned.exit_code == 0, planned.output
+    assert "No changes." in planned.stdout
