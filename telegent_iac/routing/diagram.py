@@ -49,6 +49,9 @@ def mermaid(flow: Flow, marks: Mapping[str, str] | None = None) -> str:
 
 
 def dot_text(text: str) -> str:
+    """A DOT string's inside: quotes and backslashes escaped, control characters (which could
+    drive a terminal the graph is printed on) made spaces."""
+    text = "".join(" " if ord(ch) < 32 and ch != "\n" or 0x7F <= ord(ch) <= 0x9F else ch for ch in text)
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
