@@ -64,13 +64,13 @@ def _change_block(c: ResourceChange, kind: str, color: bool) -> list[Line]:
     return [*out, "    }", ""]
 
 
-def _schedule_block(sc: ScheduleChange, color: bool) -> list[str]:
+def _schedule_block(sc: ScheduleChange, color: bool) -> list[Line]:
     kind = "import" if "import" in sc.actions else "create"
     symbol = SYMBOLS[kind]
     ident = f" ({sc.import_id or sc.schedule_id})" if sc.import_id or sc.schedule_id else ""
     headline = "will be imported" if kind == "import" else (
         "will be created anew (schedules cannot be updated)" if sc.schedule_id else "will be created")
-    out = [f"  # schedule {sc.address}{ident} {headline}"]
+    out: list[Line] = [f"  # schedule {sc.address}{ident} {headline}"]
     if sc.reason:
         out.append(f"  # ({sc.reason})")
     out.append(_paint(symbol, f"  {symbol} schedule \"{sc.address}\" {{", color))
