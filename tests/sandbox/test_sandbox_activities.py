@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import httpx
+import pytest
 from sandbox_client import Api
 
 from telegent_iac.sandbox import SandboxServer
+from tests.conftest import SandboxFactory
 
 ACTIVITY = "/v1.0/workgroups/activity"
 
@@ -103,3 +106,21 @@ def test_schedule_errors(sandbox: SandboxServer) -> None:
         "Bad request: field 'Name' is required"
     assert api.post("/v1.0/schedules", {"Name": "x", "Holidays": []}).status_code == 400
     assert api.post("/v1.0/schedules", {"Name": ""}).status_code == 400
+
+
+def test_schedule_endpoints_have_the_same_token_scoping_rate_limit_and_faults(
+    sandbox_factory: SandboxFactory,
+) -> None:
+    server = sandbox_factory(db=":memory:", rate_limit=0)
+    api = Api(server)
+    wrong_scope = api.token("/v1.0/workgroups")
+    assert api.post("/v1.0/schedules", {"Name": "x"}, token=wrong_scope).status_code in (401, 403)
+    assert api.get("/v1.0/account/schedules", token=wrong_scope).status_code in (401, 403)
+    server.control.set_faults(drop_next_creates=1)  # committed, then the connection is closed
+    with pytest.raises(httpx.TransportError):
+        api.post("/v1.0/schedules", {"Name": "Dropped"})
+    assert [s["Name"] for s in api.get("/v1.0/account/schedules").json()["Results"]] == ["Dropped"]
+    limited = sandbox_factory(db=":memory:", rate_limit=2)
+    api = Api(limited)
+    statuses = [api.get("/v1.0/account/schedules").status_code for _ in range(3)]
+    assert statuses[-1] == 429
