@@ -149,7 +149,10 @@ class Reply:
         return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        return json.loads(self.content)
+        try:
+            return json.loads(self.content)
+        except RecursionError:  # a hostile body nested 100,000 deep is just not JSON we take
+            raise ValueError("the response is nested too deeply") from None
 
 
 class ResponseTooLarge(Exception):

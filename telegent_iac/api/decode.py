@@ -74,7 +74,7 @@ def error_message(text: str, status: int | None = None) -> str:
     if stripped:
         try:
             body = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply to be a message
             body = None
         if isinstance(body, Mapping):
             msg = message_of(body)

@@ -21,7 +21,7 @@ from telegent_iac import spec
 class Behaviour:
     """What the server does for every request except the token request (always answered)."""
 
-    mode: str = "ok"  # ok | trickle | trickle-headers | huge | huge-declared | retry-after | repeat-id
+    mode: str = "ok"  # ok | trickle | trickle-headers | huge | huge-declared | deep | retry-after | repeat-id
     trickle_interval: float = 0.2  # seconds between bytes
     trickle_bytes: int = 200  # the body (or header) a trickle would take: bounded
     huge_bytes: int = 256 * 1024 * 1024  # the most a huge body ever sends
@@ -89,6 +89,15 @@ class HostileServer:
                 self._huge(h, declared=False)
             elif b.mode == "huge-declared":
                 self._huge(h, declared=True)
+            elif b.mode == "deep":
+                deep = b"[" * 100_000 + b"]" * 100_000
+                status = 200 if h.command == "GET" else 400
+                h.send_response(status)
+                h.send_header("Content-Type", "application/json")
+                h.send_header("Content-Length", str(len(deep)))
+                h.end_headers()
+                h.wfile.write(deep)
+                self._sent(len(deep))
             elif b.mode == "retry-after":
                 h.send_response(429)
                 h.send_header("Retry-After", b.retry_after)

@@ -75,6 +75,15 @@ def test_a_huge_body_is_refused_while_streaming(declared: bool) -> None:
         assert sent < 64 * 1024 * 1024
 
 
+def test_json_nested_100000_deep_is_an_api_error_not_a_crash() -> None:
+    with hostile_server(Behaviour(mode="deep")) as server, client_for(server) as client:
+        with pytest.raises(ApiError):
+            client.list_workgroups()  # 200 with the body
+        with pytest.raises(ApiError) as info:
+            client.create_workgroup({"Name": "A", "Type": "simultaneous"})  # 400 with the body
+        assert info.value.status == 400
+
+
 def test_the_default_cap_is_16_mib() -> None:
     with TelegentClient("http://127.0.0.1:9", "k", "s") as client:
         assert client.max_response_bytes == 16 * 1024 * 1024
