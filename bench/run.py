@@ -411,9 +411,10 @@ class WalResult:
 
 def bench_wal(dsn: str, size: int, calls: int) -> WalResult:
     """The PostgreSQL store at `size` workgroups: WAL written by each of `calls` state writes
-    as the apply makes them (an intent before a create, the ID after it), measured from
-    pg_current_wal_lsn() around each write. The WAL is the cluster's: the median is reported
-    so that another database's traffic in the same moment does not count."""
+    as the apply makes them (an intent before a create, the ID after it), measured from the
+    WAL insert position (pg_current_wal_insert_lsn()) around each write. The WAL is the
+    cluster's: the median is reported so that another database's traffic in the same moment
+    does not count."""
     import uuid
 
     import psycopg
@@ -433,7 +434,9 @@ def bench_wal(dsn: str, size: int, calls: int) -> WalResult:
     per_call: list[int] = []
     with psycopg.connect(dsn, autocommit=True) as probe:
         def lsn() -> str:
-            return str(probe.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0])
+            # The insert position: pg_current_wal_lsn() is how far WAL has been written out,
+            # which moves by whole buffers rather than with each record.
+            return str(probe.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()[0])
 
         for n in range(calls):
             address = f"wg-new-{n // 2:05d}"
@@ -649,7 +652,8 @@ def render_report(sizes: list[SizeResult], startup: list[Run], rate: RateResult 
             "## PostgreSQL WAL per state write",
             "",
             f"A state of {wal.size:,} workgroups in the PostgreSQL store, then {wal.calls} writes as an apply "
-            f"makes them (an intent, then the ID, for each create): WAL bytes from `pg_current_wal_lsn()` "
+            f"makes them (an intent, then the ID, for each create): WAL bytes from the insert position "
+            f"(`pg_current_wal_insert_lsn()`; `pg_current_wal_lsn()` moves by whole written-out buffers) "
             f"around each write, median {wal.median:,} B, mean {wal.mean:,.0f} B, max {max(wal.per_call):,} B "
             f"(the WAL is the whole cluster's, so other databases' traffic can only add to a figure).",
         ]

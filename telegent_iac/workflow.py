@@ -14,10 +14,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegent_iac import __version__, config, spec
-from telegent_iac.api.client import TelegentClient, rate_limit_from_env
 from telegent_iac.model import Desired, LiveSummary
 from telegent_iac.plan import saved as saved_plans
 from telegent_iac.plan.model import CREATE, IMPORT, Plan
@@ -28,6 +27,9 @@ from telegent_iac.problems import UserError
 from telegent_iac.state import open_store
 from telegent_iac.state.model import AccountBinding, PendingCreate, State, utc_now
 from telegent_iac.state.store import StateStore
+
+if TYPE_CHECKING:  # the client (httpx) loads only for the commands that talk to the API
+    from telegent_iac.api.client import TelegentClient
 
 SANDBOX_STATE_PATH = "state/sandbox.state.json"
 
@@ -51,6 +53,8 @@ class Settings:
 def open_client(settings: Settings) -> Iterator[TelegentClient]:
     """The API client; with --sandbox, against an in-process sandbox whose database lives
     beside the state (so repeated runs see the same account). Never a silent fallback."""
+    from telegent_iac.api.client import TelegentClient, rate_limit_from_env
+
     if not settings.sandbox:
         client = TelegentClient.from_env(settings.env, on_wait=settings.progress)
         try:
