@@ -32,7 +32,7 @@ from telegent_iac.model import (
 )
 from telegent_iac.plan.pending import uncertain_member
 from telegent_iac.plan.planner import READ_IGNORED, live_fields, live_members
-from telegent_iac.plan.schedules import live_known_fields
+from telegent_iac.plan.schedules import live_known_fields, schedule_addressed
 from telegent_iac.problems import UserError
 from telegent_iac.state.model import MemberState, ScheduleState, State, WorkgroupState
 
@@ -145,7 +145,7 @@ def import_workgroup(
         raise UserError(f"there is no workgroup {workgroup_id} in the account; nothing was imported") from None
     id_to_address = {ws.id: a for a, ws in state.workgroups.items() if ws.id}
     id_to_address[workgroup_id] = address  # a workgroup may route to itself
-    ws = workgroup_state_from_detail(workgroup_id, detail, id_to_address, declared)
+    ws = workgroup_state_from_detail(workgroup_id, schedule_addressed(detail, state), id_to_address, declared)
     state.workgroups[address] = ws
     # Workgroups already in the state that point at the newly adopted ID by raw ID (imported
     # before it) now point at its address.

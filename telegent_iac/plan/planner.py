@@ -38,7 +38,7 @@ from telegent_iac.plan.model import (
     Plan,
     ResourceChange,
 )
-from telegent_iac.plan.schedules import plan_schedules, repoint_schedules
+from telegent_iac.plan.schedules import plan_schedules, repoint_schedules, schedule_addressed
 from telegent_iac.problems import UserError
 from telegent_iac.state.model import MemberState, State, WorkgroupState
 
@@ -128,6 +128,8 @@ def make_plan(
     )
     _apply_moves(desired, state, plan)
     plan_schedules(desired, state, live_schedules, plan)
+    if state.schedules:
+        details = {wid: schedule_addressed(d, state) for wid, d in details.items()}
 
     id_to_address = {ws.id: a for a, ws in state.workgroups.items() if ws.id}
     known_ids = set(id_to_address) | {i for ws in state.workgroups.values() for i in ws.deposed}

@@ -110,6 +110,16 @@ def _plan_import(address: str, after: dict[str, Any], import_id: str, live_by_id
     return change
 
 
+def schedule_addressed(detail: Mapping[str, Any], state: State) -> Mapping[str, Any]:
+    """A live workgroup detail with a ScheduleId the state knows read back as its address
+    (the form the config and the state hold), so it is compared like for like."""
+    schedule_id = detail.get("ScheduleId")
+    for address, ss in state.schedules.items():
+        if ss.id and ss.id == schedule_id:
+            return {**detail, "ScheduleId": address}
+    return detail
+
+
 def repoint_schedules(desired: Desired, plan: Plan) -> None:
     """A schedule created anew has a new ID: workgroups that use it must be updated."""
     renewed = {s.address for s in plan.schedules if CREATE in s.actions and s.schedule_id}

@@ -227,3 +227,24 @@ def test_export_writes_schedules_and_the_plan_after_it_is_empty(sandbox: Sandbox
     planned = run(env, "plan", "--state", new_state, exported)
     assert planned.exit_code == 0, planned.output
     assert "No changes." in planned.stdout
+
+
+def test_a_full_refresh_reads_the_schedule_id_back_as_the_address(sandbox: SandboxServer, tmp_path: Path) -> None:
+    config, state = setup(tmp_path)
+    assert apply(sandbox, config, state).exit_code == 0
+    result = run(cli_env(sandbox), "plan", "--state", state, "--json", "--refresh", "full", config)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["drift"] == [] and body["has_changes"] is False
+
+
+def test_importing_a_workgroup_reads_its_schedule_as_the_address(sandbox: SandboxServer, tmp_path: Path) -> None:
+    config, state = setup(tmp_path)
+    assert apply(sandbox, config, state).exit_code == 0
+    env = cli_env(sandbox)
+    desk_id = read(state)["workgroups"]["desk"]["id"]
+    assert run(env, "state", "rm", "desk", "--state", state).exit_code == 0
+    imported = run(env, "import", "desk", desk_id, "--state", state, config)
+    assert imported.exit_code == 0, imported.output
+    assert read(state)["workgroups"]["desk"]["fields"]["ScheduleId"] == "office"
+    assert json.loads(plan(sandbox, config, state).stdout)["has_changes"] is False
