@@ -44,9 +44,20 @@ def import_command(address: str, workgroup_id: str, paths: tuple[str, ...], var_
     Nothing in the account changes: the workgroup's current fields and members are recorded,
     so the next `plan` shows only where the configuration differs. Give the configuration
     PATHS too so members keep their declared `key:`s and prevent_destroy is recorded. To
-    import through review instead, add an `import:` entry to the configuration.
+    import through review instead, add an `import:` entry to the configuration. A schedule is
+    imported as `schedule.ADDRESS SCHEDULE_ID`.
     """
     settings = settings_from(paths, state_location, lock_timeout, sandbox, var_files)
+    if address.startswith(lifecycle.SCHEDULE):
+        store = workflow.store_for(settings)
+        with locked(store, "import", lock_timeout), workflow.open_client(settings) as client:
+            state = workflow.read_state(store)
+            workflow.bind_account(state, workflow.account_binding(client, settings), store.description, err)
+            ss = lifecycle.import_schedule(state, client, address.removeprefix(lifecycle.SCHEDULE), workgroup_id)
+            store.write(state)
+        say(f"Imported schedule {workgroup_id} as {address}: {ss.fields.get('Name', '')!r}. Nothing in the "
+            "account was changed. Run `telegent-iac plan` to compare it with the configuration.")
+        return
     declared = None
     if paths:
         desired = workflow.load_desired(settings)

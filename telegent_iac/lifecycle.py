@@ -107,6 +107,27 @@ def workgroup_state_from_detail(
     )
 
 
+def import_schedule(state: State, client: ReadClient, address: str, schedule_id: str) -> ScheduleState:
+    """`import schedule.ADDRESS SID`: adopt a live schedule (modified in place). Its fields are
+    what the account's list states of it; a field the list leaves out stays unknown."""
+    if not is_address(address):
+        raise UserError(f"invalid address {address!r}: lower-case letters, digits, '-' and '_', starting with a "
+                        "letter or digit, at most 63 characters")
+    current = state.schedules.get(address)
+    if current is not None and (current.id or current.pending_create):
+        raise UserError(f"{SCHEDULE}{address} is already in the state ({current.id or 'an unfinished create'}); "
+                        f"first `telegent-iac state rm {SCHEDULE}{address}`")
+    for other, ss in state.schedules.items():
+        if ss.id == schedule_id:
+            raise UserError(f"schedule {schedule_id} is already managed as {SCHEDULE}{other}")
+    record = next((r for r in client.list_schedules() if str(r.get("ScheduleId")) == schedule_id), None)
+    if record is None:
+        raise UserError(f"there is no schedule {schedule_id} in the account; nothing was imported")
+    ss = ScheduleState(id=schedule_id, fields={k: v for k, v in live_known_fields(record).items() if v is not None})
+    state.schedules[address] = ss
+    return ss
+
+
 def import_workgroup(
     state: State,
     client: ReadClient,

@@ -248,3 +248,20 @@ def test_importing_a_workgroup_reads_its_schedule_as_the_address(sandbox: Sandbo
     assert imported.exit_code == 0, imported.output
     assert read(state)["workgroups"]["desk"]["fields"]["ScheduleId"] == "office"
     assert json.loads(plan(sandbox, config, state).stdout)["has_changes"] is False
+
+
+def test_import_command_adopts_a_schedule(sandbox: SandboxServer, tmp_path: Path) -> None:
+    with client(sandbox) as c:
+        made = c.create_schedule({"Name": "Office hours", "MondayStartTime": "9:00 AM", "MondayEndTime": "5:00 PM",
+                                  "FridayStartTime": "9:00 AM", "FridayEndTime": "1:00 PM"})
+    config, state = setup(tmp_path)
+    env = cli_env(sandbox)
+    result = run(env, "import", "schedule.office", made, "--state", state)
+    assert result.exit_code == 0, result.output
+    assert f"Imported schedule {made} as schedule.office: 'Office hours'" in result.stdout
+    assert run(env, "import", "schedule.other", made, "--state", state).exit_code == 1  # already managed
+    planned = json.loads(plan(sandbox, config, state).stdout)
+    assert [s["actions"] for s in planned["schedule_changes"]] == [["no-op"]]
+    assert apply(sandbox, config, state).exit_code == 0
+    assert live_schedule_of(sandbox, read(state), "desk") == made
+    assert len(live_schedules(sandbox)) == 1
