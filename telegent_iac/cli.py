@@ -342,7 +342,7 @@ class Cli(click.Group):
         if isinstance(exc, PipelineUsageError):
             return exc  # from a nested group: already mapped
         command = exc.ctx.command if exc.ctx is not None else self
-        message = exc.format_message()
+        message = escape_text(exc.format_message())  # it quotes what was typed (or pasted)
         hint = single_dash_hint(args, command, self)
         return PipelineUsageError(f"{message}\n{hint}" if hint else message, ctx=exc.ctx)
 

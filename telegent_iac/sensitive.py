@@ -62,8 +62,14 @@ def register_environment(env: Mapping[str, str]) -> None:
     """The values of every variable whose name says it is a credential (from 8 characters:
     a shorter value under such a name is a setting such as `AUTH_MODE=basic`, not a secret)."""
     for name, value in env.items():
-        if is_secret_name(name) and len(value) >= 8:
+        if is_secret_name(name) and (len(value) >= 8 or name.startswith("TELEGENT_ACCOUNT_")):
             register(value)
+
+
+def contains(text: str) -> bool:
+    """Whether `text` holds a known secret."""
+    pattern = _pattern
+    return pattern is not None and pattern.search(text) is not None
 
 
 def redact(text: str) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from telegent_iac import model
+from telegent_iac import model, sensitive
 from telegent_iac.config import schema as config_schema
 from telegent_iac.config.interpolate import VAR_NAME, Interpolation
 from telegent_iac.config.yamlfile import Document, PathKey, parse, read_text
@@ -402,6 +402,12 @@ def _normalise(
         prop = props.get(key)
         if (*path, key) in doc.failed:
             continue  # its interpolation failed and was reported; nothing more to say
+        if isinstance(value, str) and sensitive.contains(value):
+            # pasted rather than interpolated: it would still go to the API, the plan and the state
+            run.add(doc.value_position((*path, key)),
+                    f"{key} holds a credential (the account key or secret, or the value of an environment "
+                    "variable whose name says it is secret); it would be sent to the API and kept in the state")
+            continue
         if prop is None:
             out[key] = value
             continue

@@ -80,20 +80,27 @@ def test_an_allowed_secret_looking_variable_is_interpolated(sandbox: SandboxServ
     assert '"Welcome to Acme"' in allowed.stdout  # allowed: not treated as a secret either
 
 
-def test_a_value_equal_to_the_secret_is_sensitive_everywhere(sandbox_factory: object, tmp_path: Path) -> None:
-    secret = f"canary-secret-{secrets.token_hex(12)}"
-    server = sandbox_factory(db=":memory:", rate_limit=0, accounts=(("DID-canary", secret),))  # type: ignore[operator]
-    env = cli_env(server, "DID-canary", secret)
-    config = tmp_path / "wg.yaml"  # pasted, not interpolated: nothing to refuse, but never shown
+@pytest.mark.parametrize("pasted", ["canary-secret-{hex}", "DID-canary-{hex}", "x {secret} y"])
+def test_a_credential_pasted_into_a_field_is_refused_and_never_shown(
+    sandbox_factory: object, tmp_path: Path, pasted: str
+) -> None:
+    hex_ = secrets.token_hex(12)
+    secret, key = f"canary-secret-{hex_}", f"DID-canary-{hex_}"
+    value = pasted.format(hex=hex_, secret=secret)
+    server = sandbox_factory(db=":memory:", rate_limit=0, accounts=((key, secret),))  # type: ignore[operator]
+    env = cli_env(server, key, secret)
+    config = tmp_path / "wg.yaml"  # pasted, not interpolated: still never sent, shown or stored
     config.write_text(f"workgroups:\n  sales:\n    Name: Sales\n    Type: simultaneous\n"
-                      f"    AnnouncementText: {secret}\n")
+                      f"    AnnouncementText: {value}\n")
     outputs = []
-    for args in (["-vv", "plan", "--out", "p.json"], ["plan", "--format", "markdown"], ["plan", "--json"],
-                 ["show", "p.json"]):
-        result = run_cli(env, tmp_path, *args, *(["wg.yaml", "--state", "s.json"] if args[0] != "show" else []))
+    for args in (["validate", "wg.yaml"], ["-vv", "plan", "--out", "p.json", "wg.yaml", "--state", "s.json"],
+                 ["plan", "--json", "wg.yaml", "--state", "s.json"]):
+        result = run_cli(env, tmp_path, *args)
+        assert result.returncode == 1, result.stderr
+        assert "wg.yaml:5:23: AnnouncementText holds a credential" in result.stderr
         outputs.append(result.stdout + result.stderr)
-        assert "(sensitive)" in result.stdout, args
-    assert_no_leak("\n".join(outputs) + tree_text(tmp_path).replace(config.read_text(), ""), secret)
+    assert_no_leak("\n".join(outputs) + tree_text(tmp_path).replace(config.read_text(), ""), secret, key)
+    assert server.control.request_count() == 0
 
 
 def hostile_env(url: str, secret: str) -> dict[str, str]:

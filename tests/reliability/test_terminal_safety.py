@@ -105,3 +105,13 @@ def test_server_messages_and_ids(tmp_path: Path) -> None:
     assert "\\u202eevil" in result.stderr
     assert_safe(result.stdout)
     assert_safe(result.stderr)
+
+
+def test_usage_errors_quote_what_was_typed_escaped(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}
+    for args in (["plan", "--no-such" + EVIL, "x.yaml"], ["plan", "--refresh", EVIL, "x.yaml"],
+                 ["state", "rm" + EVIL]):
+        result = run_cli(env, tmp_path, *args)
+        assert result.returncode == 1
+        assert "\\x1b[2J" in result.stderr
+        assert_safe(result.stderr)
