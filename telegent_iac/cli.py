@@ -552,11 +552,16 @@ def _looks_like_plan(path: Path) -> bool:
     try:
         with path.open("rb") as f:
             head = f.read(4096)
+            if not head.lstrip().startswith(b"{"):
+                return False
+            # Keys are sorted, so "kind" comes after the account and the list of config
+            # paths: with many paths it is past the first 4 KiB.
+            head += f.read()
     except OSError:
         return False
     from telegent_iac.plan.saved import PLAN_FILE_KIND
 
-    return head.lstrip().startswith(b"{") and PLAN_FILE_KIND.encode() in head
+    return f'"kind": "{PLAN_FILE_KIND}"'.encode() in head
 
 
 def _confirm(auto_approve: bool) -> None:

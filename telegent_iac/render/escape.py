@@ -45,4 +45,6 @@ def _escaped(match: re.Match[str]) -> str:
 def escape_text(text: str, keep: str = "\n\t") -> str:
     """`text` with every unsafe character escaped, except those in `keep` (by default the
     newlines and tabs that lay out a message; `keep=""` for a value that must stay on one line)."""
+    if text.isascii() and text.isprintable():  # nearly every line: nothing to do, found in C
+        return text
     return _pattern(keep).sub(_escaped, text)

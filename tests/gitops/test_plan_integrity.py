@@ -138,3 +138,19 @@ def test_an_unchanged_plan_with_its_options_applies(sandbox: SandboxServer, tmp_
     result = run(env, "apply", "--state", state_path(tmp_path), out)
     assert result.exit_code == 0, result.output
     assert "Billing" not in live_names(sandbox)
+
+
+def test_a_plan_of_many_config_files_is_still_recognised(sandbox: SandboxServer, tmp_path: Path) -> None:
+    """The file's keys are sorted: with many config paths, "kind" is far from the start."""
+    env = cli_env(sandbox)
+    configs = []
+    for i in range(120):
+        path = tmp_path / f"workgroup-file-with-a-long-name-{i:03d}.yaml"
+        path.write_text(f"workgroups:\n  wg-{i:03d}:\n    Name: Workgroup {i:03d}\n    Type: simultaneous\n")
+        configs.append(path)
+    out = tmp_path / "plan.json"
+    assert run(env, "plan", "--state", state_path(tmp_path), "--out", out, *configs).exit_code == 0
+    assert out.read_text().index('"kind"') > 4096
+    result = run(env, "apply", "--state", state_path(tmp_path), out)
+    assert result.exit_code == 0, result.output
+    assert len(live_names(sandbox)) == 120
