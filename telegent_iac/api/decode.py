@@ -177,10 +177,16 @@ def decode_summaries(body: Any, endpoint: str = "") -> list[LiveSummary]:
 
 
 def decode_activity(item: Mapping[str, Any]) -> dict[str, Any]:
+    """One activity: canonical member fields, its ID, and "Unsaid" (only when some member
+    field is not carried at all: unknown, as for a workgroup)."""
     out = canonical_member(item)
     aid = opaque_id(item, "WorkgroupActivityId", "ActivityId")
     if aid is not None:
         out["WorkgroupActivityId"] = aid
+    schema = spec.member_fields()
+    unsaid = sorted(set(schema) - said_fields(item, schema))
+    if unsaid:
+        out[UNSAID] = unsaid
     return out
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from telegent_iac.model import LiveSummary, type_matches
+from telegent_iac.model import ACTIVITIES, LiveSummary, type_matches, unsaid_fields
 from telegent_iac.plan.planner import live_members
 from telegent_iac.state.model import MemberState, PendingCreate, State, WorkgroupState, utc_now
 
@@ -168,10 +168,12 @@ def resolve_member(
     if activities is None:  # never "not created": that would create it again, maybe twice
         return Resolution(address, key, AMBIGUOUS, message=uncertain_member_message(address, key))
     known = {m.id for m in ws.members.values() if m.id}
+    unsaid = {str(a.get("WorkgroupActivityId")): unsaid_fields(a) for a in detail[ACTIVITIES]}
     matches = [
         activity_id
         for activity_id, fields in activities.items()
-        if activity_id not in known and all(fields.get(k) == v for k, v in pending.fields.items())
+        if activity_id not in known
+        and all(fields.get(k) == v for k, v in pending.fields.items() if k not in unsaid.get(activity_id, ()))
     ]
     if matches:
         ms.id, ms.fields, ms.pending_create = matches[0], dict(pending.fields), None

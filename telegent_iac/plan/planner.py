@@ -15,6 +15,7 @@ from telegent_iac import spec
 from telegent_iac.addresses import rename_address, rename_schedule
 from telegent_iac.model import (
     ACTIVITIES,
+    UNSAID,
     Desired,
     LiveSummary,
     Member,
@@ -83,7 +84,7 @@ def live_members(
     for activity in detail[ACTIVITIES]:
         activity_id = activity.get("WorkgroupActivityId")
         if activity_id:
-            fields = {k: v for k, v in activity.items() if k not in ("WorkgroupActivityId", "WorkgroupId")}
+            fields = {k: v for k, v in activity.items() if k not in ("WorkgroupActivityId", "WorkgroupId", UNSAID)}
             out[str(activity_id)] = addressify(fields, id_to_address, member=True)
     return out
 
@@ -500,6 +501,7 @@ def _refresh(
         return known_fields, dict(ws.members)
     known_members: dict[str, MemberState] = {}
     by_id = {ms.id: key for key, ms in ws.members.items() if ms.id}
+    unsaid_by_id = {str(a.get("WorkgroupActivityId")): unsaid_fields(a) for a in detail[ACTIVITIES]}
     for activity_id, fields in activities.items():
         key = by_id.get(activity_id)
         if key is None:
@@ -507,6 +509,9 @@ def _refresh(
             plan.drift.append(Drift(wg.address, f"member {key}", None, fields))
         else:
             recorded = ws.members[key].fields
+            unknown = unsaid_by_id.get(activity_id, frozenset()) & set(recorded)
+            unchecked.fields.update(f"{name} (of members)" for name in unknown)
+            fields = {**fields, **{name: recorded[name] for name in unknown}}  # not said: as recorded
             for name in diff_fields(recorded, fields):
                 plan.drift.append(Drift(wg.address, f"member {key}.{name}", recorded.get(name), fields.get(name)))
         known_members[key] = MemberState(id=activity_id, fields=fields)

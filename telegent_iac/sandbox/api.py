@@ -229,8 +229,9 @@ class SandboxApi:
         if self.options.detail == "example":
             names = EXAMPLE_DETAIL_FIELDS
         out = self._shown({name: record.get(name) for name in names})
-        if activities is not None:
-            out["Activities"] = activities
+        if activities is not None:  # every activity field too, unset ones as null
+            fields = ("WorkgroupActivityId", "WorkgroupId", *spec.member_fields())
+            out["Activities"] = [{name: a.get(name) for name in fields} for a in activities]
         if self.options.read_quirks:
             out = _quirky_detail(out)
         return out
