@@ -426,8 +426,11 @@ def validate(paths: tuple[str, ...], pre_commit: bool, var_files: tuple[str, ...
     paths = config_paths_or_default(paths, pre_commit)
     settings = settings_from(paths, DEFAULT_STATE_PATH, 0, False, var_files)
     desired = workflow.load_desired(settings, all_warnings=True)
-    warned = f", {len(desired.warnings)} routing warnings" if desired.warnings else ""
-    say(f"The configuration is valid: {len(desired.workgroups)} workgroups{warned}.")
+    counts = [f"{n} {what if n != 1 else what[:-1]}" for n, what in (
+        (len(desired.workgroups), "workgroups"), (len(desired.schedules), "schedules"),
+        (len(desired.routing_tests), "routing tests"), (len(desired.warnings), "routing warnings"),
+    ) if n or what == "workgroups"]
+    say(f"The configuration is valid: {', '.join(counts)}.")
 
 
 @main.command()
