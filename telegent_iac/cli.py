@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -63,6 +63,11 @@ def say(message: str, nl: bool = True) -> None:
     click.echo(escape_text(message), nl=nl)
 
 
+def interrupted() -> NoReturn:
+    err("\nInterrupted.")
+    sys.exit(EXIT_INTERRUPTED)
+
+
 def handle_errors(fn: F) -> F:
     """User mistakes and API failures become one clear message and exit 1, never a traceback."""
 
@@ -82,8 +87,7 @@ def handle_errors(fn: F) -> F:
             # Ctrl-C outside the apply loop (which has its own handler) leaves no call half-done
             # and the lock is released on the way out: exit 130 as documented, not click's
             # "Aborted!" and 1.
-            err("\nInterrupted.")
-            sys.exit(EXIT_INTERRUPTED)
+            interrupted()
         sys.exit(EXIT_ERROR)
 
     return wrapper  # type: ignore[return-value]
@@ -302,6 +306,8 @@ class Cli(click.Group):
             ctx = super().make_context(info_name, args, parent, **extra)
         except click.UsageError as exc:
             raise self._usage_error(exc, raw) from None
+        except KeyboardInterrupt:
+            interrupted()
         ctx.meta["telegent_iac.args"] = raw
         return ctx
 
@@ -337,6 +343,8 @@ class Cli(click.Group):
             return super().invoke(ctx)
         except click.UsageError as exc:
             raise self._usage_error(exc, ctx.meta.get("telegent_iac.args", [])) from None
+        except KeyboardInterrupt:  # while loading a command, before its own handler runs
+            interrupted()
 
     def _usage_error(self, exc: click.UsageError, args: list[str]) -> click.UsageError:
         if isinstance(exc, PipelineUsageError):

@@ -13,7 +13,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from telegent_iac.cli import EXIT_ERROR, main
+from telegent_iac.cli import EXIT_ERROR, EXIT_INTERRUPTED, Cli, main
 from telegent_iac.sandbox import SandboxServer
 from tests.gitops.helpers import cli_env, copy_example, run, state_path
 
@@ -106,3 +106,16 @@ def test_detailed_exitcode_2_means_changes_and_0_none(tmp_path: Path, sandbox: S
     assert run(env, "plan", config, "--state", state, "--detailed-exitcode").exit_code == 0
     # an error is 1 even with --detailed-exitcode
     assert run(env, "plan", tmp_path / "missing.yaml", "--state", state, "--detailed-exitcode").exit_code == 1
+
+
+def test_an_interrupt_before_a_command_has_its_own_handler_exits_130() -> None:
+    """Ctrl-C while click parses or loads a command: 130 as documented, not click's 1."""
+    group = Cli(name="telegent-iac")
+
+    @group.command()
+    def slow() -> None:  # no handler of its own, as while a lazy command is imported
+        raise KeyboardInterrupt
+
+    result = CliRunner().invoke(group, ["slow"])
+    assert result.exit_code == EXIT_INTERRUPTED
+    assert "Interrupted." in result.output
