@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from telegent_iac.model import ACTIVITIES, LiveSummary, type_matches, unsaid_fields
-from telegent_iac.plan.planner import live_members
+from telegent_iac.plan.planner import live_members, name_key
 from telegent_iac.state.model import MemberState, PendingCreate, State, WorkgroupState, utc_now
 
 ADOPTED = "adopted"
@@ -80,7 +80,9 @@ def resolve_workgroup(
         i for w in state.workgroups.values() for i in w.deposed
     }
     matches = [
-        s for s in live if s.workgroup_id not in known and s.name == pending.name and type_matches(pending.type, s.type)
+        s for s in live
+        if s.workgroup_id not in known and name_key(s.name) == name_key(pending.name)
+        and type_matches(pending.type, s.type)
     ]
     if len(matches) == 1:
         adopt_workgroup(ws, matches[0].workgroup_id)

@@ -25,6 +25,13 @@ def test_a_live_match_is_adopted() -> None:
     assert state.workgroups["sales"].id == "WID-9" and state.workgroups["sales"].pending_create is None
 
 
+def test_a_live_match_whose_name_a_reading_spells_in_another_case_is_adopted() -> None:
+    # Clearing the record instead would create the workgroup a second time.
+    state = pending_state()
+    r = resolve_workgroup(state, "sales", [LiveSummary("WID-9", " SALES", "simultaneous", True)])
+    assert (r.outcome, r.resource_id) == (ADOPTED, "WID-9")
+
+
 def test_an_id_the_state_manages_at_another_address_is_never_adopted() -> None:
     state = pending_state()
     state.workgroups["other"] = WorkgroupState(id="WID-1", fields={"Name": "Sales", "Type": "simultaneous"})
