@@ -205,3 +205,27 @@ def test_schedule_id_is_an_address_when_written_and_an_id_when_interpolated(tmp_
     desired = load([path], {"SCHEDULE": "sid-made-by-hand"})
     assert desired.workgroups["menu"].fields["ScheduleId"] == "sid-made-by-hand"
     assert load([path], {"SCHEDULE": "office"}).workgroups["menu"].fields["ScheduleId"] == "office"
+
+
+def test_the_fast_number_check_agrees_with_phonenumbers() -> None:
+    """numbers.is_valid takes a shorter way for valid numbers; it must give the library's
+    answer. A seeded sample over every country code (the seed is fixed: a failure replays)."""
+    import random
+
+    import phonenumbers
+
+    from telegent_iac.routing.numbers import is_valid
+
+    rng = random.Random(20261201)
+    codes = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+    valid = 0
+    for _ in range(5000):
+        number = f"+{rng.choice(codes)}" + "".join(rng.choice("0123456789") for _ in range(rng.randint(4, 12)))
+        try:
+            expected = phonenumbers.is_valid_number(phonenumbers.parse(number, None))
+        except phonenumbers.NumberParseException:
+            expected = False
+        valid += expected
+        assert is_valid(number) == expected, number
+    assert valid > 100  # the sample holds valid numbers too, not only rejects
+    assert all(is_valid(n) for n in ("+14155550100", "+442071838750", "+4915123456789", "+390612345678"))
