@@ -17,9 +17,12 @@ _TYPES = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "v
           "uan", "voicemail")
 
 
-def _valid_in(national: str, metadata: Any) -> bool:
-    from phonenumbers.phonenumberutil import _is_number_matching_desc
-
+def _valid_in(national: str, metadata: Any) -> bool | None:
+    """None when this version of phonenumbers lacks the helper: the library's own check decides."""
+    try:
+        from phonenumbers.phonenumberutil import _is_number_matching_desc
+    except ImportError:  # a private helper; a release may rename it
+        return None
     if not _is_number_matching_desc(national, metadata.general_desc):
         return False
     return any(_is_number_matching_desc(national, getattr(metadata, kind)) for kind in _TYPES)
@@ -58,8 +61,12 @@ def is_valid(number: str) -> bool:
                     if _valid_in(national, metadata):  # the library settles on this country
                         return True
                     break
-            elif _valid_in(national, metadata):
-                return True
+            else:
+                valid = _valid_in(national, metadata)
+                if valid is None:
+                    break
+                if valid:
+                    return True
     # Not valid as written: the library's parse may still read it otherwise (leading zeros, a
     # national prefix it strips), so it decides. Real configurations rarely get here.
     try:

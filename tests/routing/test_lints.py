@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from telegent_iac.cli import main
@@ -229,3 +230,18 @@ def test_the_fast_number_check_agrees_with_phonenumbers() -> None:
         assert is_valid(number) == expected, number
     assert valid > 100  # the sample holds valid numbers too, not only rejects
     assert all(is_valid(n) for n in ("+14155550100", "+442071838750", "+4915123456789", "+390612345678"))
+
+
+def test_the_number_check_falls_back_to_the_library_without_its_private_helper(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shortcut uses a private phonenumbers helper; where a release lacks it (the shortcut
+    answers None), the library's own check decides."""
+    from telegent_iac.routing import numbers
+
+    monkeypatch.setattr(numbers, "_valid_in", lambda national, metadata: None)
+    numbers.is_valid.cache_clear()
+    try:
+        assert numbers.is_valid("+14155550100")
+        assert numbers.is_valid("+442071838750")
+        assert not numbers.is_valid("+1415555")
+    finally:
+        numbers.is_valid.cache_clear()
