@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-FORMAT_VERSION = 1
+# 2: schedules, the account binding and the file store's journal. A release that reads only
+# version 1 would drop the schedules it does not know and ignore an unreplayed journal, losing
+# IDs, so it must refuse a version 2 state; version 1 states are read and upgraded on write.
+FORMAT_VERSION = 2
 
 
 class StateError(Exception):

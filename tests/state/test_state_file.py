@@ -221,3 +221,25 @@ def test_a_write_is_durable_file_fsync_then_rename_then_directory_fsync(tmp_path
     assert ("fsync", temp) in calls[:rename_at], f"the new state was not fsynced before the rename: {calls}"
     assert ("fsync", tmp_path) in calls[rename_at + 1:], f"the directory was not fsynced after the rename: {calls}"
     assert json.loads(store.path.read_text())["serial"] == state.serial
+
+
+def test_a_version_1_state_is_read_and_written_back_as_the_current_version(tmp_path: Path) -> None:
+    """Version 1 states stay readable; the next write marks the file with the current version,
+    so a release that knows only version 1 refuses it instead of dropping schedules or a journal."""
+    from telegent_iac.state.model import FORMAT_VERSION
+
+    path = tmp_path / "telegent.state.json"
+    old = {"format_version": 1, "lineage": "l-1", "serial": 3,
+           "workgroups": {"sales": {"id": "WID-1", "fields": {"Name": "Sales", "Type": "simultaneous"}}}}
+    path.write_text(json.dumps(old))
+    store = FileStateStore(path)
+    state = store.read()
+    assert state is not None and state.workgroups["sales"].id == "WID-1"
+    state.serial += 1
+    with store.lock("test"):
+        store.write(state)
+    store.close()
+    written = json.loads(path.read_text())
+    assert FORMAT_VERSION == 2
+    assert written["format_version"] == FORMAT_VERSION
+    assert written["workgroups"]["sales"]["id"] == "WID-1"
