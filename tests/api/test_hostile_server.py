@@ -15,8 +15,7 @@ from telegent_iac.api.errors import ApiError, ConfigError
 from telegent_iac.api.pacing import RateLimiter
 from telegent_iac.sandbox import SandboxServer
 from tests.gitops.helpers import cli_env, run
-
-from .hostile_server import Behaviour, HostileServer, hostile_server
+from tests.support.hostile_server import Behaviour, HostileServer, hostile_server
 
 
 def client_for(server: HostileServer, **kw: object) -> TelegentClient:

@@ -16,9 +16,9 @@ import pytest
 
 from telegent_iac.render.escape import escape_text
 from telegent_iac.sandbox import SandboxServer
+from tests.support.hostile_server import Behaviour, hostile_server
 
 from .conftest import cli_env
-from .hostile_api import Behaviour, hostile_api
 
 
 def forms(secret: str) -> list[str]:
@@ -120,9 +120,9 @@ def test_a_server_echoing_the_secret_and_the_token_in_its_error_messages(tmp_pat
     behaviour = Behaviour(token=token, echo_status=400, echo_tokens=echo == "token request",
                           tail="\x1b]0;pwned\x07\u202e")
     (tmp_path / "wg.yaml").write_text("workgroups:\n  sales:\n    Name: Sales\n    Type: simultaneous\n")
-    with hostile_api(behaviour) as url:
+    with hostile_server(behaviour) as server:
         for args in RUNS:
-            result = run_cli(hostile_env(url, secret), tmp_path, *args)
+            result = run_cli(hostile_env(server.url, secret), tmp_path, *args)
             assert result.returncode == 1, result.stderr
             assert "bad request" in result.stderr and "(sensitive)" in result.stderr  # shown, redacted
             assert "Traceback" not in result.stderr
@@ -135,9 +135,9 @@ def test_a_token_with_control_characters_is_refused_and_never_shown(tmp_path: Pa
     secret = f"canary-secret-{secrets.token_hex(12)}"
     token = f"tok\x1b[2J\u202e\x00{secrets.token_hex(12)}"
     (tmp_path / "wg.yaml").write_text("workgroups:\n  sales:\n    Name: Sales\n    Type: simultaneous\n")
-    with hostile_api(Behaviour(token=token)) as url:
+    with hostile_server(Behaviour(token=token)) as server:
         for args in RUNS:
-            result = run_cli(hostile_env(url, secret), tmp_path, *args)
+            result = run_cli(hostile_env(server.url, secret), tmp_path, *args)
             assert result.returncode == 1, result.stderr
             assert "the token has characters an HTTP header cannot carry" in result.stderr
             assert "Traceback" not in result.stderr

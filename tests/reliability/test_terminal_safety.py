@@ -14,9 +14,9 @@ import pytest
 
 from telegent_iac.render.escape import escape_text
 from telegent_iac.sandbox import SandboxServer
+from tests.support.hostile_server import Behaviour, hostile_server
 
 from .conftest import cli_env
-from .hostile_api import Behaviour, hostile_api
 
 EVIL = "\x1b[2J\x1b]0;owned\x07\u202eevil\u200b\u2066\x9b\x7f"
 REPO = Path(__file__).resolve().parents[2]
@@ -93,13 +93,14 @@ def test_server_messages_and_ids(tmp_path: Path) -> None:
     (tmp_path / "wg.yaml").write_text("workgroups:\n  sales:\n    Name: Sales\n    Type: simultaneous\n")
     live = [{"WorkgroupId": "WID-" + EVIL, "Name": "Sales", "Type": "simultaneous"},
             {"WorkgroupId": "WID-2", "Name": "Other " + EVIL, "Type": "simultaneous"}]
-    with hostile_api(Behaviour(workgroups=live)) as url:
-        result = run_cli({**env, "TELEGENT_API_URL": url}, tmp_path, "-vv", "plan", "wg.yaml", "--state", "s.json")
+    with hostile_server(Behaviour(list_body=live)) as server:
+        result = run_cli({**env, "TELEGENT_API_URL": server.url}, tmp_path, "-vv", "plan", "wg.yaml", "--state",
+                         "s.json")
     assert "WID-\\x1b[2J" in result.stdout + result.stderr, result.stdout + result.stderr
     assert_safe(result.stdout)
     assert_safe(result.stderr)
-    with hostile_api(Behaviour(echo_status=500, tail=EVIL)) as url:
-        result = run_cli({**env, "TELEGENT_API_URL": url, "TELEGENT_HTTP_TIMEOUT": "5"}, tmp_path,
+    with hostile_server(Behaviour(echo_status=500, tail=EVIL)) as server:
+        result = run_cli({**env, "TELEGENT_API_URL": server.url, "TELEGENT_HTTP_TIMEOUT": "5"}, tmp_path,
                          "-vv", "apply", "--auto-approve", "wg.yaml", "--state", "s.json")
     assert result.returncode == 1
     assert "\\u202eevil" in result.stderr

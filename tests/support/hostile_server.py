@@ -1,7 +1,9 @@
-"""A small hostile HTTP server on 127.0.0.1 for the client's limits: it trickles, sends huge
-bodies, asks for absurd Retry-After waits and repeats IDs. Every loop is bounded (a byte
-budget, a step count), and every request and byte sent is counted so tests assert on events,
-never on wall-clock time."""
+"""One small hostile Telegent API on 127.0.0.1 for tests where the server must misbehave in a
+way the sandbox will not: it trickles bodies or headers, sends huge or deeply nested bodies,
+asks for absurd Retry-After waits, repeats IDs, hands out tokens of its choosing and can echo
+what it was sent (the account secret, the bearer token) back in an error message, as a careless
+server does. Every loop is bounded (a byte budget), and every request and byte sent is counted
+so tests assert on events, never on wall-clock time."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from telegent_iac import spec
 
 @dataclass
 class Behaviour:
-    """What the server does for every request except the token request (always answered)."""
+    """What the server does. The token request is answered with `token` unless it is echoed."""
 
     mode: str = "ok"  # ok | trickle | trickle-headers | huge | huge-declared | deep | retry-after | repeat-id
     trickle_interval: float = 0.2  # seconds between bytes
@@ -27,7 +29,13 @@ class Behaviour:
     huge_bytes: int = 256 * 1024 * 1024  # the most a huge body ever sends
     retry_after: str = "100000"
     repeated_id: str = "WID-REPEATED"
-    list_body: dict[str, Any] = field(default_factory=lambda: {"Successful": True, "Data": []})
+    list_body: Any = field(default_factory=lambda: {"Successful": True, "Data": []})
+    token: str = "hostile-token-0123456789"
+    # when set, every call fails with this status and a message that echoes the request (its
+    # body and Authorization header) followed by `tail`
+    echo_status: int | None = None
+    echo_tokens: bool = False  # echo on the token request too (it carries the account secret)
+    tail: str = ""
 
 
 @dataclass
@@ -68,6 +76,7 @@ class HostileServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self._thread.join(timeout=10)
 
     # --- answers -----------------------------------------------------------------------------
 
@@ -79,42 +88,39 @@ class HostileServer:
             self.counters.requests.append(f"{h.command} {path}")
         b = self.behaviour
         try:
-            if path == spec.TOKENS:
-                self._json(h, 200, {"Successful": True, "Token": "hostile-token", "TokenExpiry": 3600})
+            if path == spec.TOKENS and not b.echo_tokens:
+                self._json(h, 200, {"Successful": True, "Token": b.token, "TokenExpiry": "2099-01-01T00:00:00Z"})
+            elif b.echo_status is not None:
+                echoed = f"bad request {raw.decode('utf-8', 'replace')} with {h.headers.get('Authorization')} {b.tail}"
+                self._json(h, b.echo_status, {"Successful": False, "Message": echoed})
             elif b.mode == "trickle":
                 self._trickle_body(h)
             elif b.mode == "trickle-headers":
                 self._trickle_headers(h)
-            elif b.mode == "huge":
-                self._huge(h, declared=False)
-            elif b.mode == "huge-declared":
-                self._huge(h, declared=True)
+            elif b.mode in ("huge", "huge-declared"):
+                self._huge(h, declared=b.mode == "huge-declared")
             elif b.mode == "deep":
                 deep = b"[" * 100_000 + b"]" * 100_000
-                status = 200 if h.command == "GET" else 400
-                h.send_response(status)
-                h.send_header("Content-Type", "application/json")
-                h.send_header("Content-Length", str(len(deep)))
-                h.end_headers()
-                h.wfile.write(deep)
-                self._sent(len(deep))
+                self._send(h, 200 if h.command == "GET" else 400, deep)
             elif b.mode == "retry-after":
                 h.send_response(429)
                 h.send_header("Retry-After", b.retry_after)
                 h.send_header("Content-Length", "0")
                 h.end_headers()
-            elif path == spec.ACCOUNT_WORKGROUPS:
+            elif path == spec.ACCOUNT_WORKGROUPS and h.command == "GET":
                 self._json(h, 200, b.list_body)
             elif b.mode == "repeat-id" and path == spec.WORKGROUPS and h.command == "POST":
                 json.loads(raw or b"{}")
                 self._json(h, 200, {"Successful": True, "Data": {"WorkgroupId": b.repeated_id}})
-            else:
-                self._json(h, 200, {"Successful": True, "Data": {}})
+            else:  # nothing scripted it: a test never passes on an answer it did not choose
+                self._json(h, 400, {"Successful": False, "Message": f"unexpected {h.command} {h.path}"})
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client hung up: exactly what a bounded client does
 
     def _json(self, h: BaseHTTPRequestHandler, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
+        self._send(h, status, json.dumps(body).encode())
+
+    def _send(self, h: BaseHTTPRequestHandler, status: int, data: bytes) -> None:
         h.send_response(status)
         h.send_header("Content-Type", "application/json")
         h.send_header("Content-Length", str(len(data)))
@@ -181,6 +187,7 @@ class HostileServer:
 
 @contextmanager
 def hostile_server(behaviour: Behaviour) -> Iterator[HostileServer]:
+    """Serve `behaviour` on 127.0.0.1 (an ephemeral port) until the block ends."""
     server = HostileServer(behaviour).start()
     try:
         yield server
