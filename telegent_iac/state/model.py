@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 # 2: schedules, the account binding and the file store's journal. A release that reads only
 # version 1 would drop the schedules it does not know and ignore an unreplayed journal, losing
@@ -43,9 +43,12 @@ class PendingCreate:
 
 
 @dataclass
-class MemberState:
-    id: str | None = None  # WorkgroupActivityId
-    fields: dict[str, Any] = field(default_factory=dict)
+class IdRecord:
+    """An object the state knows by its ID alone: a member or a schedule (a workgroup carries
+    more). `pending_create` is the intent written before its create POST."""
+
+    id: str | None = None  # opaque
+    fields: dict[str, Any] = field(default_factory=dict)  # last applied, canonical
     pending_create: PendingCreate | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,13 +58,18 @@ class MemberState:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> MemberState:
+    def from_dict(cls, d: dict[str, Any]) -> Self:
         pending = d.get("pending_create")
         return cls(
             id=d.get("id"),
             fields=dict(d.get("fields", {})),
             pending_create=PendingCreate.from_dict(pending) if pending else None,
         )
+
+
+@dataclass
+class MemberState(IdRecord):
+    """A member of a workgroup; its ID is the WorkgroupActivityId."""
 
 
 @dataclass
@@ -107,25 +115,9 @@ class WorkgroupState:
 
 
 @dataclass
-class ScheduleState:
+class ScheduleState(IdRecord):
     """A schedule telegent-iac created or adopted. Telegent documents no update or delete for
     schedules, so an ID, once recorded, is only ever replaced by a new schedule's."""
-
-    id: str | None = None  # ScheduleId, opaque
-    fields: dict[str, Any] = field(default_factory=dict)  # last applied, canonical
-    pending_create: PendingCreate | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"id": self.id, "fields": self.fields}
-        if self.pending_create is not None:
-            d["pending_create"] = self.pending_create.to_dict()
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ScheduleState:
-        pending = d.get("pending_create")
-        return cls(id=d.get("id"), fields=dict(d.get("fields", {})),
-                   pending_create=PendingCreate.from_dict(pending) if pending else None)
 
 
 @dataclass(frozen=True)
