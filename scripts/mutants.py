@@ -10,6 +10,7 @@ named for it (or for its file) run with -x, and the mutant is:
     python scripts/mutants.py                 # every mutant
     python scripts/mutants.py -k pending      # those whose file or description contains "pending"
     python scripts/mutants.py --list          # list them, run nothing
+    python scripts/mutants.py -j 1            # one at a time (default: 3 at once)
 
 Exit status: 0 when no mutant survived and every one applied, else 1. CPU heavy: one pytest
 run per mutant.
@@ -19,11 +20,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,8 +65,7 @@ def run_one(mutant: Mutant, tree: Path, timeout: float) -> tuple[str, str]:
         return "not applicable", f"`find` occurs {original.count(mutant.find)} times"
     target.write_text(original.replace(mutant.find, mutant.replace), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not slow",
-               "-o", "addopts=", *mutant.tests]
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not slow", *mutant.tests]
     try:
         result = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout,
                                 check=False)
@@ -72,10 +75,20 @@ def run_one(mutant: Mutant, tree: Path, timeout: float) -> tuple[str, str]:
         target.write_text(original, encoding="utf-8")
     if result.returncode == 0:
         return "survived", ""
+    failed = [line for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
     if result.returncode == 1:
-        failed = [line for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
         return "killed", failed[0] if failed else "a test failed"
     return "error", f"pytest exit {result.returncode}: {(result.stdout + result.stderr)[-500:]}"
+
+
+def copy_tree(tree: Path) -> None:
+    tree.mkdir(parents=True)
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, tree / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        elif source.exists():
+            shutil.copy2(source, tree / name)
 
 
 def main() -> int:
@@ -83,6 +96,8 @@ def main() -> int:
     parser.add_argument("-k", dest="only", help="only mutants whose file or description contains this")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per mutant (default 900)")
+    parser.add_argument("-j", "--jobs", type=int, default=3,
+                        help="mutants tried at once, each in its own copy (default 3: the tests mostly wait)")
     args = parser.parse_args()
     mutants = load(LIST)
     if args.only:
@@ -94,21 +109,32 @@ def main() -> int:
     counts: dict[str, int] = {}
     survivors: list[tuple[Mutant, str]] = []
     started = time.monotonic()
+    done = 0
+    lock = threading.Lock()
     with tempfile.TemporaryDirectory(prefix="telegent-mutants-") as scratch:
-        tree = Path(scratch)
-        for name in COPIED:
-            source = REPO / name
-            if source.is_dir():
-                shutil.copytree(source, tree / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-            elif source.exists():
-                shutil.copy2(source, tree / name)
-        for i, mutant in enumerate(mutants, 1):
-            outcome, detail = run_one(mutant, tree, args.timeout)
-            counts[outcome] = counts.get(outcome, 0) + 1
-            print(f"[{i}/{len(mutants)}] {outcome:14} {mutant.file}: {mutant.why}" + (f"  ({detail})" if detail and
-                  outcome != "killed" else ""), flush=True)
-            if outcome != "killed":
-                survivors.append((mutant, outcome))
+        trees: queue.Queue[Path] = queue.Queue()
+        for j in range(args.jobs):
+            tree = Path(scratch) / str(j)
+            copy_tree(tree)
+            trees.put(tree)
+
+        def work(mutant: Mutant) -> None:
+            nonlocal done
+            tree = trees.get()
+            try:
+                outcome, detail = run_one(mutant, tree, args.timeout)
+            finally:
+                trees.put(tree)
+            with lock:
+                done += 1
+                counts[outcome] = counts.get(outcome, 0) + 1
+                shown = f"  ({detail})" if detail and outcome != "killed" else ""
+                print(f"[{done}/{len(mutants)}] {outcome:14} {mutant.file}: {mutant.why}{shown}", flush=True)
+                if outcome != "killed":
+                    survivors.append((mutant, outcome))
+
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            list(pool.map(work, mutants))
     applied = counts.get("killed", 0) + counts.get("survived", 0)
     score = 100.0 * counts.get("killed", 0) / applied if applied else 0.0
     print(f"\n{counts.get('killed', 0)} killed, {counts.get('survived', 0)} survived, "
