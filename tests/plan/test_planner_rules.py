@@ -61,3 +61,14 @@ def test_a_declared_field_changed_on_the_server_is_drift() -> None:
     detail = {"WorkgroupId": "WID-0", "Name": "Group 0", "Type": "round-robin"}
     plan = make_plan(desired, state, live, PlanOptions(refresh="full"), details={"WID-0": detail})
     assert [(d.address, d.field) for d in plan.drift] == [("wg-0", "Type")]
+
+
+def test_a_workgroup_the_state_manages_is_never_an_unknown_same_name_conflict() -> None:
+    """Moving a workgroup to a new address without `moved:` plans a create at the new one and
+    keeps the old; the live workgroup with that Name is ours, not an unknown one to import."""
+    desired, state, live = account(1)
+    moved = Desired({"renamed": Workgroup("renamed", desired.workgroups["wg-0"].fields, ())})
+    plan = make_plan(moved, state, live)
+    assert plan.conflicts == []
+    assert [(c.address, c.actions) for c in plan.changes] == [("renamed", ["create"])]
+    assert plan.kept and plan.kept[0].startswith("wg-0 (WID-0)")
