@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegent_iac.model import Desired, LiveSummary, Workgroup, canonical_workgroup
+from telegent_iac.model import Desired, ImportEntry, LiveSummary, Workgroup, canonical_workgroup
 from telegent_iac.plan.model import DELETE, NOOP
 from telegent_iac.plan.planner import THRESHOLD_MIN_MANAGED, PlanOptions, make_plan
 from telegent_iac.state.model import State, WorkgroupState
@@ -72,3 +72,22 @@ def test_a_workgroup_the_state_manages_is_never_an_unknown_same_name_conflict() 
     assert plan.conflicts == []
     assert [(c.address, c.actions) for c in plan.changes] == [("renamed", ["create"])]
     assert plan.kept and plan.kept[0].startswith("wg-0 (WID-0)")
+
+
+def test_an_id_managed_at_another_address_cannot_be_imported() -> None:
+    desired, state, live = account(1)
+    fields = desired.workgroups["wg-0"].fields
+    both = Desired({"wg-0": desired.workgroups["wg-0"], "copy": Workgroup("copy", fields, ())},
+                   imports=(ImportEntry("copy", "WID-0"),))
+    detail = {"WorkgroupId": "WID-0", **fields}
+    plan = make_plan(both, state, live, details={"WID-0": detail})
+    assert any("cannot import WID-0: it is already managed as wg-0" in e for e in plan.errors), plan.errors
+
+
+def test_an_interrupted_replacement_deletes_the_old_workgroup() -> None:
+    desired, state, live = account(1)
+    state.workgroups["wg-0"].deposed = ["WID-old"]  # replaced; the old copy not deleted yet
+    live.append(LiveSummary("WID-old", "Group 0", "simultaneous", True))
+    plan = make_plan(desired, state, live)
+    [change] = plan.changes
+    assert change.actions == [DELETE] and change.deposed == ["WID-old"]
