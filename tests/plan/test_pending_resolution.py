@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from telegent_iac.model import LiveSummary
-from telegent_iac.plan.pending import ADOPTED, IN_FLIGHT, NOT_CREATED, resolve_member, resolve_workgroup
+from telegent_iac.plan.pending import (
+    ADOPTED,
+    AMBIGUOUS,
+    IN_FLIGHT,
+    NOT_CREATED,
+    resolve_member,
+    resolve_workgroup,
+)
 from telegent_iac.state.model import MemberState, PendingCreate, State, WorkgroupState, utc_now
 
 MINUTE = 60.0
@@ -47,6 +54,14 @@ def test_a_workgroup_of_another_type_with_the_same_name_is_not_the_pending_creat
     assert state.workgroups["sales"].id is None
 
 
+def test_several_live_candidates_are_ambiguous_not_the_first_adopted() -> None:
+    state = pending_state()
+    live = [LiveSummary("WID-3", "Sales", "simultaneous", True), LiveSummary("WID-4", "Sales", "simultaneous", True)]
+    r = resolve_workgroup(state, "sales", live)
+    assert r.outcome == AMBIGUOUS and "WID-3, WID-4" in r.message
+    assert state.workgroups["sales"].id is None and state.workgroups["sales"].pending_create is not None
+
+
 def test_a_young_workgroup_create_with_no_match_may_still_be_in_flight() -> None:
     state = pending_state()
     assert resolve_workgroup(state, "sales", [], min_age=MINUTE).outcome == IN_FLIGHT
@@ -79,4 +94,31 @@ def test_a_young_member_create_with_no_match_may_still_be_in_flight() -> None:
 def test_an_old_member_create_with_no_match_did_not_happen() -> None:
     state = member_state(started_at="2001-01-01T00:00:00.000000Z")
     assert resolve_member(state, "sales", "phone", NO_ACTIVITIES, min_age=MINUTE).outcome == NOT_CREATED
+    assert "phone" not in state.workgroups["sales"].members
+
+
+PHONE = {"Type": "User", "PhoneNumber": "+14155550123"}
+
+
+def test_a_member_create_cannot_be_checked_when_the_account_lists_no_activities() -> None:
+    state = member_state(started_at="2001-01-01T00:00:00.000000Z")
+    r = resolve_member(state, "sales", "phone", {"WorkgroupId": "WID-1", "Name": "Sales"}, min_age=MINUTE)
+    assert r.outcome == AMBIGUOUS and "does not list activities" in r.message
+    assert state.workgroups["sales"].members["phone"].pending_create is not None
+
+
+def test_a_member_create_is_adopted_from_the_activities() -> None:
+    state = member_state()
+    detail = {**NO_ACTIVITIES, "Activities": [{"WorkgroupActivityId": "WAID-7", **PHONE}]}
+    r = resolve_member(state, "sales", "phone", detail)
+    assert (r.outcome, r.resource_id) == (ADOPTED, "WAID-7")
+    assert state.workgroups["sales"].members["phone"].id == "WAID-7"
+
+
+def test_an_activity_the_state_already_holds_is_not_adopted_for_a_pending_member() -> None:
+    state = member_state(started_at="2001-01-01T00:00:00.000000Z")
+    state.workgroups["sales"].members["twin"] = MemberState(id="WAID-1", fields=dict(PHONE))
+    detail = {**NO_ACTIVITIES, "Activities": [{"WorkgroupActivityId": "WAID-1", **PHONE}]}
+    assert resolve_member(state, "sales", "phone", detail, min_age=MINUTE).outcome == NOT_CREATED
+    assert state.workgroups["sales"].members["twin"].id == "WAID-1"
     assert "phone" not in state.workgroups["sales"].members

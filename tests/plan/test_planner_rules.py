@@ -91,3 +91,13 @@ def test_an_interrupted_replacement_deletes_the_old_workgroup() -> None:
     plan = make_plan(desired, state, live)
     [change] = plan.changes
     assert change.actions == [DELETE] and change.deposed == ["WID-old"]
+
+
+def test_refresh_only_plans_no_create() -> None:
+    desired, state, live = account(1)
+    more = Desired({**desired.workgroups, "new": Workgroup("new", canonical_workgroup(
+        {"Name": "New", "Type": "IVR"}), ())})
+    plan = make_plan(more, state, live, PlanOptions(refresh="refresh-only"), details={
+        "WID-0": {"WorkgroupId": "WID-0", "Name": "Group 0", "Type": "simultaneous"}})
+    assert [c.address for c in plan.changes] == ["wg-0"]
+    assert not plan.has_changes
