@@ -105,7 +105,8 @@ def copy_tree(tree: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-k", dest="only", help="only mutants whose file or description contains this")
+    parser.add_argument("-k", dest="only", action="append", metavar="TEXT",
+                        help="only mutants whose file or description contains TEXT (repeatable: any of them)")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per mutant (default 900)")
     parser.add_argument("-j", "--jobs", type=int, default=3,
@@ -113,7 +114,7 @@ def main() -> int:
     args = parser.parse_args()
     mutants = load(LIST)
     if args.only:
-        mutants = [m for m in mutants if args.only in m.file or args.only in m.why]
+        mutants = [m for m in mutants if any(t in m.file or t in m.why for t in args.only)]
     if args.list:
         for i, m in enumerate(mutants, 1):
             print(f"{i:3d} {m.file}: {m.why}")
