@@ -115,3 +115,80 @@ def test_an_ambiguous_create_is_not_repeated_while_it_may_still_be_in_flight(
     assert names == ["Sales"], f"the create was repeated: {names}"
     assert state.workgroups["sales"].id == client.list_workgroups()[0].workgroup_id
     assert any("may still be in flight" in e.message for e in events)
+
+
+def hook_creates(sandbox: SandboxServer, answer: Any) -> None:
+    """Route workgroup creates through `answer(request, handle)` (test-only, in-process)."""
+    app: Any = sandbox._app  # noqa: SLF001 - the in-process sandbox's request pipeline
+    handle = app.handle
+
+    def hooked(request: Any) -> Response:
+        if request.method == "POST" and urlsplit(request.target).path == spec.WORKGROUPS:
+            result: Response = answer(request, handle)
+            return result
+        response: Response = handle(request)
+        return response
+
+    app.handle = hooked
+
+
+def test_a_create_that_never_goes_through_is_an_error_not_done(sandbox: SandboxServer, tmp_path: Path) -> None:
+    hook_creates(sandbox, lambda request, handle: Response(0, drop=True))  # lost, never committed
+    store = FileStateStore(tmp_path / "state.json")
+    with TelegentClient(sandbox.url, DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, rate_limit=0, timeout=0.5) as quick:
+        result, state = apply(desired("Sales"), quick, store)
+        assert not result.ok and result.added == 0
+        assert "sales: create failed" in result.errors[0]
+        assert quick.list_workgroups() == []
+    assert not state.workgroups.get("sales") or not state.workgroups["sales"].id
+
+
+def test_several_candidates_after_an_ambiguous_create_stop_instead_of_creating_again(
+        sandbox: SandboxServer, client: TelegentClient, tmp_path: Path) -> None:
+    def twice_then_drop(request: Any, handle: Any) -> Response:
+        handle(request)
+        handle(request)  # someone else made the same workgroup meanwhile
+        return Response(0, drop=True)
+
+    hook_creates(sandbox, twice_then_drop)
+    store = FileStateStore(tmp_path / "state.json")
+    result, state = apply(desired("Sales"), client, store)
+    assert not result.ok and "left 2 workgroups named 'Sales'" in result.errors[0]
+    assert [s.name for s in client.list_workgroups()] == ["Sales", "Sales"]  # no third
+    assert state.workgroups["sales"].pending_create is not None  # left for a person to decide
+
+
+def test_nothing_is_sent_for_a_workgroup_already_known_to_be_gone(sandbox: SandboxServer, client: TelegentClient,
+                                                                  tmp_path: Path) -> None:
+    store = FileStateStore(tmp_path / "state.json")
+    result, state = apply(desired("Keep", "Drop"), client, store)
+    assert result.ok
+    gone = state.workgroups["drop"].id
+    assert gone
+    client.delete_workgroup(gone)  # deleted outside before the plan: the plan knows
+    sandbox.control.clear_requests()
+    plan = make_plan(desired("Keep"), state, client.list_workgroups(), PlanOptions(allow_delete=True))
+    assert [c.reason for c in plan.changes if c.address == "drop"] == ["already gone from the account: forget it"]
+    result = Applier(plan, state, store, client).run()
+    assert result.ok, result.errors
+    assert not [r for r in sandbox.control.requests() if r["path"] == spec.WORKGROUP_DELETE]
+    after = store.read()
+    assert after is not None and "drop" not in after.workgroups
+
+
+def test_a_replaced_workgroup_is_deleted_only_after_its_referrers_point_at_the_new_one(
+        sandbox: SandboxServer, client: TelegentClient, tmp_path: Path) -> None:
+    night = {"Name": "Night", "Type": "simultaneous", "CallerIdName": "Old"}
+    menu = {"Name": "Menu", "Type": "IVR", "OffHoursType": "Workgroup", "OffHoursId": "night"}
+
+    def config(caller_id: str) -> Desired:
+        return Desired({"night": Workgroup("night", canonical_workgroup({**night, "CallerIdName": caller_id}), ()),
+                        "menu": Workgroup("menu", canonical_workgroup(menu), ())})
+
+    store = FileStateStore(tmp_path / "state.json")
+    result, state = apply(config("Old"), client, store)
+    assert result.ok, result.errors
+    # CallerIdName cannot be updated: night is replaced, and menu must follow the new ID first.
+    plan = make_plan(config("New"), state, client.list_workgroups(), PlanOptions(allow_replace=True))
+    steps = {s.id: s for s in Applier(plan, state, store, client).build_steps()}
+    assert "update:menu" in steps["replace-delete:night"].deps
