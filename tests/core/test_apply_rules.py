@@ -15,7 +15,7 @@ import pytest
 from telegent_iac import spec
 from telegent_iac.api.client import TelegentClient
 from telegent_iac.apply import Applier, ApplyResult, Event
-from telegent_iac.model import Desired, Workgroup, canonical_workgroup
+from telegent_iac.model import Desired, Member, Workgroup, canonical_member, canonical_workgroup, member_key
 from telegent_iac.plan.planner import PlanOptions, make_plan
 from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
 from telegent_iac.sandbox.http_types import Response
@@ -192,3 +192,30 @@ def test_a_replaced_workgroup_is_deleted_only_after_its_referrers_point_at_the_n
     plan = make_plan(config("New"), state, client.list_workgroups(), PlanOptions(allow_replace=True))
     steps = {s.id: s for s in Applier(plan, state, store, client).build_steps()}
     assert "update:menu" in steps["replace-delete:night"].deps
+
+
+def with_member(announcement: str, member: dict[str, Any]) -> Desired:
+    fields = canonical_member(member)
+    return Desired({"sales": Workgroup("sales", canonical_workgroup(
+        {"Name": "Sales", "Type": "simultaneous", "AnnouncementText": announcement}),
+        (Member(member_key(fields), fields),))})
+
+
+def test_an_update_and_its_member_changes_count_as_one_changed_workgroup(
+        sandbox: SandboxServer, client: TelegentClient, tmp_path: Path) -> None:
+    store = FileStateStore(tmp_path / "state.json")
+    phone = {"Type": "User", "PhoneNumber": "+14155550123"}
+    assert apply(with_member("Hello", phone), client, store)[0].ok
+    result, _ = apply(with_member("Welcome", {**phone, "SmsNotification": True}), client, store)
+    assert result.ok, result.errors
+    assert (result.added, result.changed, result.destroyed) == (0, 1, 0)
+
+
+def test_a_definite_member_create_failure_leaves_no_pending_record(
+        sandbox: SandboxServer, client: TelegentClient, tmp_path: Path) -> None:
+    store = FileStateStore(tmp_path / "state.json")
+    # A Workgroup member naming no workgroup: the server refuses it with a 400.
+    result, state = apply(with_member("Hello", {"Type": "Workgroup", "DigitOrder": 1}), client, store)
+    assert not result.ok and "member" in result.errors[0] and "create failed" in result.errors[0]
+    assert state.workgroups["sales"].id  # the workgroup itself was created
+    assert not state.pending(), "a member create the server refused is not in doubt"
