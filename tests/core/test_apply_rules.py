@@ -219,3 +219,22 @@ def test_a_definite_member_create_failure_leaves_no_pending_record(
     assert not result.ok and "member" in result.errors[0] and "create failed" in result.errors[0]
     assert state.workgroups["sales"].id  # the workgroup itself was created
     assert not state.pending(), "a member create the server refused is not in doubt"
+
+
+def test_an_interrupted_create_with_several_candidates_stops_the_next_apply(
+        sandbox: SandboxServer, client: TelegentClient, tmp_path: Path) -> None:
+    from telegent_iac.problems import UserError
+    from telegent_iac.state.model import PendingCreate, WorkgroupState
+    from telegent_iac.workflow import resolve_interrupted
+
+    store = FileStateStore(tmp_path / "state.json")
+    state = State.new()
+    state.workgroups["sales"] = WorkgroupState(pending_create=PendingCreate(
+        "Sales", "simultaneous", "2001-01-01T00:00:00.000000Z", {"Name": "Sales", "Type": "simultaneous"}))
+    for _ in range(2):
+        client.create_workgroup({"Name": "Sales", "Type": "simultaneous"})
+    notes: list[str] = []
+    with pytest.raises(UserError, match="need attention"):
+        resolve_interrupted(state, store, client, client.list_workgroups(), notes.append, sleep=lambda s: None)
+    assert any("left 2 workgroups named 'Sales'" in n for n in notes)
+    assert state.workgroups["sales"].pending_create is not None  # (an old record: no in-flight wait)
