@@ -342,3 +342,11 @@ def test_a_change_that_was_never_sent_is_not_ambiguous() -> None:
     with pytest.raises(ApiError) as info:
         _update(c)
     assert not info.value.ambiguous
+
+
+def test_a_429_ends_the_burst_for_the_rest_of_the_run() -> None:
+    script = Script(seq(httpx.Response(429, headers={"Retry-After": "0"}), ok_list()))
+    c, _ = client(script, rate_limit=6000, rate_burst=5)
+    assert c.limiter.burst == 5
+    c.list_workgroups()
+    assert c.limiter.throttled_seen and c.limiter.burst == 1  # even spacing from now on
