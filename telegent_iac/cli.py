@@ -470,12 +470,13 @@ def plan(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: str
     with json_diagnostics(json_line) if machine else contextlib.nullcontext():
         desired = workflow.load_desired(settings)
         store = workflow.store_for(settings)
-        with locked(store, "plan", lock_timeout), workflow.open_client(settings) as client:
-            state = workflow.read_state(store)
-            live = workflow.list_and_bind(state, client, settings, store.description)
-            the_plan, _ = workflow.compute_plan(desired, state, client, options, err, live=live,
-                                                parallelism=parallelism)
-            workflow.record_verified(store, state, the_plan)
+        with locked(store, "plan", lock_timeout):
+            state = workflow.read_state_for(store, desired, options.targets)
+            with workflow.open_client(settings) as client:
+                live = workflow.list_and_bind(state, client, settings, store.description)
+                the_plan, _ = workflow.compute_plan(desired, state, client, options, err, live=live,
+                                                    parallelism=parallelism)
+                workflow.record_verified(store, state, the_plan)
     if out:
         workflow.write_plan_file(Path(out), the_plan, settings, options, state)
         err(f"Saved the plan to {out}; apply it with: telegent-iac apply {out}")
@@ -539,23 +540,26 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
     with stream.diagnostics() if stream else contextlib.nullcontext():
         desired = workflow.load_desired(settings)
         store = workflow.store_for(settings)
-        with locked(store, "apply", lock_timeout), workflow.open_client(settings) as client:
-            the_plan, state = workflow.plan_for_apply(desired, store, client, options, settings,
-                                                      saved, plan_path)
-            if stream:
-                stream.planned(the_plan)
-            elif saved is None:
-                emit_plan(the_plan, "text", use_color(no_color))
-            if saved is None:  # a saved plan was reviewed already: no prompt
-                if not the_plan.ok:
-                    raise UserError("the plan cannot be applied (see the errors above)")
-                if not the_plan.has_changes:
-                    from telegent_iac.apply import ApplyResult
+        with locked(store, "apply", lock_timeout):
+            # a saved plan's targets were checked when it was made (a changed config or state makes it stale)
+            state = workflow.read_state_for(store, desired, () if saved else options.targets)
+            with workflow.open_client(settings) as client:
+                the_plan, state = workflow.plan_for_apply(desired, store, state, client, options, settings,
+                                                          saved, plan_path)
+                if stream:
+                    stream.planned(the_plan)
+                elif saved is None:
+                    emit_plan(the_plan, "text", use_color(no_color))
+                if saved is None:  # a saved plan was reviewed already: no prompt
+                    if not the_plan.ok:
+                        raise UserError("the plan cannot be applied (see the errors above)")
+                    if not the_plan.has_changes:
+                        from telegent_iac.apply import ApplyResult
 
-                    _finish(ApplyResult(), stream)
-                    return
-                _confirm(auto_approve)
-            result = _run_apply(the_plan, state, store, client, settings, stream)
+                        _finish(ApplyResult(), stream)
+                        return
+                    _confirm(auto_approve)
+                result = _run_apply(the_plan, state, store, client, settings, stream)
     _finish(result, stream)
 
 

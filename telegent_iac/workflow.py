@@ -21,7 +21,7 @@ from telegent_iac.model import Desired, LiveSummary
 from telegent_iac.plan import saved as saved_plans
 from telegent_iac.plan.model import CREATE, IMPORT, Plan
 from telegent_iac.plan.pending import AMBIGUOUS, IN_FLIGHT, age_seconds, resolve_all, resolve_schedule
-from telegent_iac.plan.planner import PlanOptions, make_plan
+from telegent_iac.plan.planner import PlanOptions, check_targets, make_plan
 from telegent_iac.plan.saved import PLAN_FILE_KIND
 from telegent_iac.problems import UserError
 from telegent_iac.state import open_store
@@ -105,6 +105,14 @@ def load_desired(settings: Settings, all_warnings: bool = False) -> Desired:
 
 def read_state(store: StateStore) -> State:
     return store.read() or State.new()
+
+
+def read_state_for(store: StateStore, desired: Desired, targets: Sequence[str]) -> State:
+    """The state, with the run's --target addresses checked against it and the configuration.
+    Called before the client is opened: bad input never causes a request."""
+    state = read_state(store)
+    check_targets(desired, state, targets)
+    return state
 
 
 def check_unique_ids(state: State, where: str) -> None:
@@ -283,17 +291,17 @@ def record_verified(store: StateStore, state: State, plan: Plan) -> None:
 def plan_for_apply(
     desired: Desired,
     store: StateStore,
+    state: State,
     client: TelegentClient,
     options: PlanOptions,
     settings: Settings,
     saved_file: tuple[Plan, dict[str, Any]] | None = None,
     plan_path: Path | None = None,
 ) -> tuple[Plan, State]:
-    """Under the run's lock: read the state and the account, refuse a saved plan that is not
-    what planning now would make, resolve (and record) creates an interrupted run left, then
-    plan. Returns the plan to carry out and the state to carry it out on."""
+    """Under the run's lock, with the state read from `store`: read the account, refuse a saved
+    plan that is not what planning now would make, resolve (and record) creates an interrupted
+    run left, then plan. Returns the plan to carry out and the state to carry it out on."""
     progress = settings.progress
-    state = read_state(store)
     check_unique_ids(state, store.description)
     warm_up(desired, state, client)
     live = list_and_bind(state, client, settings, store.description)

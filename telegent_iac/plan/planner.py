@@ -182,9 +182,9 @@ def make_plan(
     return plan
 
 
-def _keep_targets(desired: Desired, state: State, targets: Sequence[str], plan: Plan) -> None:
-    """--target: keep only the targeted addresses and the workgroups they refer to (which must
-    exist first), as Terraform's -target does; everything else waits for a full plan."""
+def check_targets(desired: Desired, state: State, targets: Sequence[str]) -> None:
+    """--target: every address must be declared or in the state. Runs check this as soon as
+    both are loaded, before the client is opened, so a mistyped address never causes a request."""
     known = set(desired.workgroups) | set(state.workgroups)
     unknown = sorted(set(targets) - known)
     if unknown:
@@ -193,6 +193,13 @@ def _keep_targets(desired: Desired, state: State, targets: Sequence[str], plan: 
         raise UserError("; ".join(
             f"--target {address}: no workgroup with that address in the configuration or the state"
             f"{did_you_mean(address, known)}" for address in unknown))
+
+
+def _keep_targets(desired: Desired, state: State, targets: Sequence[str], plan: Plan) -> None:
+    """--target: keep only the targeted addresses and the workgroups they refer to (which must
+    exist first), as Terraform's -target does; everything else waits for a full plan."""
+    check_targets(desired, state, targets)  # again: the planner is called without the CLI too
+    known = set(desired.workgroups) | set(state.workgroups)
     selected: set[str] = set()
     pending = list(targets)
     while pending:

@@ -42,3 +42,16 @@ def test_plan_and_apply_with_targets_and_a_saved_targeted_plan(sandbox: SandboxS
 
     result = run(env, "plan", "--state", state, "--detailed-exitcode", config)
     assert result.exit_code == 2 and "Plan: 4 to add" in result.stdout and "partial" not in result.stdout  # + schedule
+
+
+def test_an_unknown_target_is_refused_before_any_request(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = cli_env(sandbox)
+    config = copy_example(tmp_path)
+    state = state_path(tmp_path)
+    for command in (["plan"], ["plan", "--json"], ["apply", "--auto-approve"]):
+        result = run(env, *command, "--state", state, "--target", "suport", config)
+        assert result.exit_code == 1, result.output
+        assert ("--target suport: no workgroup with that address in the configuration or the state "
+                "(did you mean 'support'?)") in result.stderr
+        assert "Traceback" not in result.output
+    assert sandbox.control.request_count() == 0  # not even a token
