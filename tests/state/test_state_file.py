@@ -243,3 +243,32 @@ def test_a_version_1_state_is_read_and_written_back_as_the_current_version(tmp_p
     assert FORMAT_VERSION == 2
     assert written["format_version"] == FORMAT_VERSION
     assert written["workgroups"]["sales"]["id"] == "WID-1"
+
+
+def test_a_journal_record_is_fsynced_before_the_write_returns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Later writes of a run append a record to the journal: it is on disk when write returns."""
+    import os
+
+    store = FileStateStore(tmp_path / "s.json")
+    state = sample_state()
+    store.write(state)  # a run's first write replaces the state file
+    opened: dict[int, Path] = {}
+    synced: list[Path | None] = []
+    real_open, real_fsync = os.open, os.fsync
+
+    def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        fd = real_open(path, flags, *args, **kwargs)
+        opened[fd] = Path(path)
+        return fd
+
+    def fsync(fd: int) -> None:
+        synced.append(opened.get(fd))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(os, "fsync", fsync)
+    address = next(iter(state.workgroups))
+    state.workgroups[address].fields["AnnouncementText"] = "changed"
+    store.write(state, changed={address})
+    assert store.journal_path.exists() and store.journal_path.stat().st_size > 0, "the write was not journaled"
+    assert store.journal_path in synced, f"the journal record was not fsynced: {synced}"
