@@ -12,9 +12,10 @@ freshly applied workgroup never shows a spurious change:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from telegent_iac import spec
@@ -192,8 +193,12 @@ def canonical_type(value: Any) -> str | None:
     """Map a Type as read back to the spec's enum; None for an ambiguous "ring"."""
     if value is None:
         return None
-    squashed = "".join(ch for ch in str(value).lower() if ch.isalnum())
-    return _TYPE_SPELLINGS.get(squashed)
+    return _type_spelling(str(value))
+
+
+@lru_cache(maxsize=256)  # a handful of spellings, read for every workgroup on both sides
+def _type_spelling(text: str) -> str | None:
+    return _TYPE_SPELLINGS.get("".join(ch for ch in text.lower() if ch.isalnum()))
 
 
 def type_matches(declared: str, live: str | None) -> bool:
@@ -221,37 +226,68 @@ def canonical_bool(value: Any) -> bool | None:
     return None
 
 
-def _canonical_value(name: str, schema: Mapping[str, Any], value: Any) -> Any:
-    if value is None:
-        return None
+def _converter(name: str, schema: Mapping[str, Any]) -> Callable[[Any], Any]:
+    """How one field's non-null value is made canonical (decided once per field, not per value)."""
     kind = schema.get("type")
     if name == "Type" and "enum" in schema:
-        mapped = canonical_type(value)
-        return mapped if mapped in schema["enum"] else value
+        enum = schema["enum"]
+
+        def convert_type(value: Any) -> Any:
+            mapped = canonical_type(value)
+            return mapped if mapped in enum else value
+
+        return convert_type
     if kind == "boolean":
-        return canonical_bool(value)
+        return canonical_bool
     if kind == "integer":
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return value
+        return _canonical_int
     if kind == "string":
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        text = str(value)
-        return text if text != "" else None
+        return _canonical_text
+    return _same
+
+
+def _canonical_int(value: Any) -> Any:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _canonical_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    return text if text != "" else None
+
+
+def _same(value: Any) -> Any:
     return value
+
+
+# Per schema (the spec's cached field tables): lower-case name -> (name, converter). Kept with
+# the schema itself so an id reused by another object can never match.
+_FIELD_TABLES: dict[int, tuple[Mapping[str, Any], dict[str, tuple[str, Callable[[Any], Any]]]]] = {}
+
+
+def _field_table(schema: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, Callable[[Any], Any]]]:
+    cached = _FIELD_TABLES.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    table = {name.lower(): (name, _converter(name, schema[name])) for name in schema}
+    _FIELD_TABLES[id(schema)] = (schema, table)
+    return table
 
 
 def canonical_fields(raw: Mapping[str, Any], schema: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """Keep the fields `schema` knows (matched case-insensitively), canonical, unset ones dropped."""
-    by_lower = {name.lower(): name for name in schema}
+    table = _field_table(schema)
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        name = by_lower.get(str(key).lower())
-        if name is None:
+        known = table.get(str(key).lower())
+        if known is None or value is None:
             continue
-        canon = _canonical_value(name, schema[name], value)
+        name, convert = known
+        canon = convert(value)
         if canon is not None:
             out[name] = canon
     return dict(sorted(out.items()))

@@ -88,6 +88,8 @@ class _Entry:
     path: PathKey
     fields: dict[str, Any] = field(default_factory=dict)
     members: list[tuple[dict[str, Any], PathKey]] = field(default_factory=list)
+    # (key, canonical fields) of each member, worked out once by the member checks
+    canonical_members: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     ok: bool = True
     schedules: Mapping[str, Any] = field(default_factory=dict)  # declared schedule addresses
 
@@ -398,9 +400,10 @@ def _normalise(
 ) -> dict[str, Any]:
     """A copy with YAML's readings undone where the intent is clear (CallOrder: 1 -> "1")."""
     out: dict[str, Any] = {}
+    failed, interpolated = doc.failed, doc.interpolated  # usually empty: skip building the paths then
     for key, value in raw.items():
         prop = props.get(key)
-        if (*path, key) in doc.failed:
+        if failed and (*path, key) in failed:
             continue  # its interpolation failed and was reported; nothing more to say
         if isinstance(value, str) and sensitive.contains(value):
             # pasted rather than interpolated: it would still go to the API, the plan and the state
@@ -411,9 +414,6 @@ def _normalise(
         if prop is None:
             out[key] = value
             continue
-        sub = prop.get("anyOf", [prop])[0]
-        kinds = sub.get("type")
-        kinds = kinds if isinstance(kinds, list) else [kinds]
         number = isinstance(value, int) and not isinstance(value, bool)
         if key in config_schema.PHONE_FIELDS and number:
             run.add(
@@ -422,14 +422,19 @@ def _normalise(
                 f'e.g. "+{value}"',
             )
             continue
-        if "string" in kinds and number:
-            value = str(value)
-        elif isinstance(value, str) and (*path, key) in doc.interpolated:
-            # An interpolated value is always text; take "true"/"7" for boolean/integer fields.
-            if "boolean" in kinds and value.lower() in {"true", "false"}:
-                value = value.lower() == "true"
-            elif "integer" in kinds and _INT_TEXT.match(value):
-                value = int(value)
+        text = isinstance(value, str) and bool(interpolated) and (*path, key) in interpolated
+        if number or text:  # only these can need another reading
+            sub = prop.get("anyOf", [prop])[0]
+            kinds = sub.get("type")
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            if "string" in kinds and number:
+                value = str(value)
+            elif text:
+                # An interpolated value is always text; take "true"/"7" for boolean/integer fields.
+                if "boolean" in kinds and value.lower() in {"true", "false"}:
+                    value = value.lower() == "true"
+                elif "integer" in kinds and _INT_TEXT.match(value):
+                    value = int(value)
         out[key] = value
     return out
 
@@ -554,7 +559,9 @@ def _check_members(entry: _Entry, addresses: Mapping[str, _Entry], run: _Run) ->
                 else:
                     digits[digit] = path
         explicit = member.get("key")
-        identity = model.member_key(model.canonical_member(member), str(explicit) if explicit else None)
+        canonical = model.canonical_member(member)
+        identity = model.member_key(canonical, str(explicit) if explicit else None)
+        entry.canonical_members.append((identity, canonical))
         if identity in identities:
             first_position = doc.key_position(identities[identity])
             run.add(
@@ -848,12 +855,8 @@ def _normalise_entry(item: Any, string_keys: tuple[str, ...]) -> Any:
 
 def _workgroup(entry: _Entry) -> Workgroup:
     doc = entry.doc
-    members = []
-    for member, path in entry.members:
-        explicit = member.get("key")
-        fields = model.canonical_member(member)
-        key = model.member_key(fields, str(explicit) if explicit else None)
-        members.append(Member(key, fields, doc.key_position(path)))
+    members = [Member(key, fields, doc.key_position(path))
+               for (key, fields), (_, path) in zip(entry.canonical_members, entry.members, strict=True)]
     return Workgroup(
         address=entry.address,
         fields=model.canonical_workgroup(entry.fields),

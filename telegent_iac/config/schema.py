@@ -265,7 +265,7 @@ def compile_fast_check(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> Ch
         if None in wanted:
             return lambda value: False
         type_checks = [check for check in wanted if check is not None]
-        checks.append(lambda value: any(check(value) for check in type_checks))
+        checks.append(type_checks[0] if len(type_checks) == 1 else _any_of(type_checks))
     if "enum" in schema:
         options = list(schema["enum"])
         checks.append(lambda value: isinstance(value, str) and value in options)
@@ -281,7 +281,15 @@ def compile_fast_check(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> Ch
         return lambda value: False
     if "items" in schema:
         item_check = compile_fast_check(schema["items"], defs)
-        checks.append(lambda value: not isinstance(value, list) or all(item_check(item) for item in value))
+
+        def check_items(value: Any) -> bool:
+            if isinstance(value, list):
+                for item in value:
+                    if not item_check(item):
+                        return False
+            return True
+
+        checks.append(check_items)
     if "properties" in schema or "required" in schema or "additionalProperties" in schema:
         props = {name: compile_fast_check(sub, defs) for name, sub in schema.get("properties", {}).items()}
         required = list(schema.get("required", []))
@@ -307,7 +315,24 @@ def compile_fast_check(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> Ch
         checks.append(check_object)
     if len(checks) == 1:
         return checks[0]
-    return lambda value: all(check(value) for check in checks)
+
+    def check_all(value: Any) -> bool:
+        for check in checks:  # noqa: SIM110 (a plain loop: no generator made per value checked)
+            if not check(value):
+                return False
+        return True
+
+    return check_all
+
+
+def _any_of(checks: list[Check]) -> Check:
+    def check_any(value: Any) -> bool:
+        for check in checks:  # noqa: SIM110 (a plain loop: no generator made per value checked)
+            if check(value):
+                return True
+        return False
+
+    return check_any
 
 
 class Validators:
