@@ -384,6 +384,12 @@ def main(verbose: int) -> None:
     # 700 allocations and rescan the growing heap: ~25% of a 10,000-workgroup no-op plan.
     gc.freeze()  # what the imports made is never garbage
     gc.set_threshold(100_000, 50, 100)
+    # Optional modules the HTTP stack imports when they are installed and this tool never uses:
+    # httpx's command-line client (rich, pygments, click's full set) and trio, which httpcore
+    # probes for async locks (the client is synchronous). Marked absent, both libraries take
+    # their documented fallbacks; together they were more than half of importing httpx.
+    for unused in ("httpx._main", "trio"):
+        sys.modules.setdefault(unused, None)  # type: ignore[arg-type]
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))
