@@ -459,8 +459,7 @@ def _check_workgroup(entry: _Entry, addresses: Mapping[str, _Entry], run: _Run) 
             normalised.append(member)
         fields["members"] = normalised
     before = len(run.problems)
-    if not validators.workgroup_fast(fields):
-        run.schema_errors(validators.workgroup, fields, doc, path)
+    run.schema_errors(validators.workgroup, fields, doc, path)
     entry.fields = {key: value for key, value in fields.items() if key != "members"}
     entry.members = members
     _check_zone(entry, run)

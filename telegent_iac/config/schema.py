@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from jsonschema import Draft202012Validator, FormatChecker
 
 from telegent_iac import spec
 from telegent_iac.routing.lints import IGNORABLE
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, FormatChecker
 
 SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -225,6 +226,8 @@ def _is_uri(value: object) -> bool:
 
 @cache
 def format_checker() -> FormatChecker:
+    from jsonschema import FormatChecker
+
     checker = FormatChecker(formats=())
     checker.checks("uri")(_is_uri)
     return checker
@@ -241,8 +244,8 @@ _SIMPLE_TYPES: dict[str, Check] = {
     "null": lambda value: value is None,
 }
 _FAST_KEYWORDS = {
-    "type", "enum", "pattern", "format", "required", "properties",
-    "additionalProperties", "items", "$ref", "minLength", "description", "$defs",
+    "type", "enum", "pattern", "format", "required", "properties", "patternProperties",
+    "additionalProperties", "items", "$ref", "minLength", "description", "$defs", "$schema", "title",
 }
 
 
@@ -292,6 +295,8 @@ def compile_fast_check(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> Ch
         checks.append(check_items)
     if "properties" in schema or "required" in schema or "additionalProperties" in schema:
         props = {name: compile_fast_check(sub, defs) for name, sub in schema.get("properties", {}).items()}
+        patterns = [(re.compile(pattern), compile_fast_check(sub, defs))
+                    for pattern, sub in schema.get("patternProperties", {}).items()]
         required = list(schema.get("required", []))
         closed = schema.get("additionalProperties", True) is False
         if schema.get("additionalProperties", True) not in (True, False):
@@ -305,10 +310,17 @@ def compile_fast_check(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> Ch
                     return False
             for name, item in value.items():
                 check = props.get(name)
-                if check is None:
-                    if closed:
+                known = check is not None
+                if check is not None and not check(item):
+                    return False
+                for regexp, matched in patterns:  # a key may also match a pattern: both apply
+                    if not isinstance(name, str):
                         return False
-                elif not check(item):
+                    if regexp.search(name) is not None:
+                        known = True
+                        if not matched(item):
+                            return False
+                if closed and not known:
                     return False
             return True
 
@@ -335,6 +347,30 @@ def _any_of(checks: list[Check]) -> Check:
     return check_any
 
 
+class SchemaCheck:
+    """One schema's check: the compiled fast path, and jsonschema (imported and built on first
+    need) for a value the fast path is unsure of; jsonschema then decides and words the problems."""
+
+    def __init__(self, schema: dict[str, Any], defs: Mapping[str, Any], formats: bool = False) -> None:
+        self.schema = schema
+        self.fast = compile_fast_check(schema, defs)
+        self._formats = formats
+        self._full: Draft202012Validator | None = None
+
+    def _jsonschema(self) -> Draft202012Validator:
+        if self._full is None:
+            from jsonschema import Draft202012Validator
+
+            self._full = Draft202012Validator(self.schema, format_checker=format_checker() if self._formats else None)
+        return self._full
+
+    def is_valid(self, value: Any) -> bool:
+        return self.fast(value) or self._jsonschema().is_valid(value)
+
+    def iter_errors(self, value: Any) -> Iterator[Any]:
+        return iter(()) if self.fast(value) else self._jsonschema().iter_errors(value)
+
+
 class Validators:
     """Compiled once: the document's top level, one workgroup, one import or moved entry."""
 
@@ -347,16 +383,14 @@ class Validators:
         top["properties"]["schedules"] = {"type": "object"}
         top["properties"]["routing_tests"] = {"type": "array"}
         top["properties"]["moved"] = {"type": "array"}
-        checker = format_checker()
-        self.top = Draft202012Validator(top, format_checker=checker)
-        self.address = Draft202012Validator({"$defs": defs, **defs["address"]})
-        self.workgroup = Draft202012Validator({"$defs": defs, **defs["workgroup"]}, format_checker=checker)
-        self.imports = Draft202012Validator({"$defs": defs, **defs["import"]})
-        self.moved = Draft202012Validator({"$defs": defs, **defs["moved"]})
-        self.schedule = Draft202012Validator({"$defs": defs, **defs["schedule"]})
-        self.routing_test = Draft202012Validator({"$defs": defs, **defs["routing_test"]})
+        self.top = SchemaCheck(top, defs, formats=True)
+        self.address = SchemaCheck({"$defs": defs, **defs["address"]}, defs)
+        self.workgroup = SchemaCheck({"$defs": defs, **defs["workgroup"]}, defs, formats=True)
+        self.imports = SchemaCheck({"$defs": defs, **defs["import"]}, defs)
+        self.moved = SchemaCheck({"$defs": defs, **defs["moved"]}, defs)
+        self.schedule = SchemaCheck({"$defs": defs, **defs["schedule"]}, defs)
+        self.routing_test = SchemaCheck({"$defs": defs, **defs["routing_test"]}, defs)
         self.schedule_props: dict[str, Any] = defs["schedule"]["properties"]
-        self.workgroup_fast = compile_fast_check(defs["workgroup"], defs)
         self.workgroup_props: dict[str, Any] = defs["workgroup"]["properties"]
         self.member_props: dict[str, Any] = defs["member"]["properties"]
 

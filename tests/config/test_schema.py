@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from telegent_iac import spec
 from telegent_iac.config import json_schema, load
-from telegent_iac.config.schema import build_schema, compile_fast_check, format_checker
+from telegent_iac.config.schema import build_schema, compile_fast_check, format_checker, validators
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "schema" / "telegent-iac.schema.json"
@@ -76,3 +76,23 @@ def test_fast_check_never_accepts_what_jsonschema_refuses() -> None:
         if fast(sample):
             assert slow.is_valid(sample), sample
         assert fast(sample) == slow.is_valid(sample) or not fast(sample)
+
+
+def test_top_level_fast_check_agrees_with_jsonschema() -> None:
+    # The top level is checked on the fast path too (jsonschema loads only when it is unsure).
+    top = validators().top
+    slow = Draft202012Validator(top.schema, format_checker=format_checker())
+    samples: list[object] = [
+        {"workgroups": {}},
+        {"workgroups": {}, "x-anchors": {"a": 1}},
+        {"workgroups": {}, "schedules": {}, "import": [], "moved": [], "routing_tests": []},
+        {"workgroups": {}, "bogus": 1},
+        {"workgroups": []},
+        {"schedules": {}},
+        {"workgroups": {}, "import": {}},
+        [],
+    ]
+    for sample in samples:
+        assert top.fast(sample) == slow.is_valid(sample), sample
+        assert top.is_valid(sample) == slow.is_valid(sample), sample
+        assert (list(top.iter_errors(sample)) == []) == slow.is_valid(sample), sample
