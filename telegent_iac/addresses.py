@@ -16,6 +16,9 @@ from telegent_iac.state.model import State
 
 ADDRESS_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # = config.schema.ADDRESS_PATTERN
 MAX_ADDRESS = 63
+# Commands name a schedule `schedule.ADDRESS` (state commands, import, --target): workgroup
+# addresses have no dot.
+SCHEDULE = "schedule."
 
 
 def is_address(text: str) -> bool:

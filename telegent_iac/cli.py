@@ -188,7 +188,8 @@ def plan_options(fn: F) -> F:
                      "workgroups (applies from 10 managed workgroups on)."),
         click.option("--force", is_flag=True, help="Override --destroy-threshold."),
         click.option("--target", "targets", multiple=True, metavar="ADDRESS",
-                     help="Plan only this workgroup address and the workgroups it refers to (repeatable). "
+                     help="Plan only this workgroup address (a schedule: schedule.ADDRESS) and what it needs "
+                     "first: the workgroups it refers to, the schedules they use (repeatable). "
                      "The plan is partial: for exceptions, such as fixing one menu while other changes wait."),
         click.option("--no-color", is_flag=True, help="Plain output (also when NO_COLOR is set and not empty)."),
     ]):

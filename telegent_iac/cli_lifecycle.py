@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from telegent_iac import lifecycle, workflow
+from telegent_iac.addresses import SCHEDULE
 from telegent_iac.cli import (
     allow_secret_option,
     api_options,
@@ -48,12 +49,12 @@ def import_command(address: str, workgroup_id: str, paths: tuple[str, ...], var_
     imported as `schedule.ADDRESS SCHEDULE_ID`.
     """
     settings = settings_from(paths, state_location, lock_timeout, sandbox, var_files)
-    if address.startswith(lifecycle.SCHEDULE):
+    if address.startswith(SCHEDULE):
         store = workflow.store_for(settings)
         with locked(store, "import", lock_timeout), workflow.open_client(settings) as client:
             state = workflow.read_state(store)
             workflow.bind_account(state, workflow.account_binding(client, settings), store.description, err)
-            ss = lifecycle.import_schedule(state, client, address.removeprefix(lifecycle.SCHEDULE), workgroup_id)
+            ss = lifecycle.import_schedule(state, client, address.removeprefix(SCHEDULE), workgroup_id)
             store.write(state)
         say(f"Imported schedule {workgroup_id} as {address}: {ss.fields.get('Name', '')!r}. Nothing in the "
             "account was changed. Run `telegent-iac plan` to compare it with the configuration.")
@@ -168,11 +169,11 @@ def state_show(address: str, state_location: str, lock_timeout: float) -> None:
     """Show what the state records for ADDRESS (IDs and last applied fields); a schedule is
     named schedule.ADDRESS."""
     state = workflow.read_state(_store(state_location, lock_timeout))
-    if address.startswith(lifecycle.SCHEDULE):
-        ss = state.schedules.get(address.removeprefix(lifecycle.SCHEDULE))
+    if address.startswith(SCHEDULE):
+        ss = state.schedules.get(address.removeprefix(SCHEDULE))
         if ss is None:
             raise UserError(f"{address} is not in the state")
-        say(lifecycle.describe_schedule(address.removeprefix(lifecycle.SCHEDULE), ss), nl=False)
+        say(lifecycle.describe_schedule(address.removeprefix(SCHEDULE), ss), nl=False)
         return
     ws = state.workgroups.get(address)
     if ws is None:
@@ -193,7 +194,7 @@ def state_rm(addresses: tuple[str, ...], state_location: str, lock_timeout: floa
         removed = [(address, lifecycle.forget(state, address)) for address in addresses]
         store.write(state)
     for address, ws in removed:
-        what = "schedule" if address.startswith(lifecycle.SCHEDULE) else "workgroup"
+        what = "schedule" if address.startswith(SCHEDULE) else "workgroup"
         say(f"Removed {address} ({ws.id or 'no ID'}) from the state; the {what} is untouched "
                    "in the account.")
 

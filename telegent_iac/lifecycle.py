@@ -18,7 +18,15 @@ from typing import Any, Protocol
 import yaml
 
 from telegent_iac import __version__, config, spec
-from telegent_iac.addresses import is_address, rename_address, rename_schedule, retarget, slugify, unique_address
+from telegent_iac.addresses import (
+    SCHEDULE,
+    is_address,
+    rename_address,
+    rename_schedule,
+    retarget,
+    slugify,
+    unique_address,
+)
 from telegent_iac.api.errors import NotFoundError
 from telegent_iac.model import (
     LiveSummary,
@@ -460,10 +468,6 @@ def state_rows(state: State) -> list[str]:
         note = "unfinished create" if ss.pending_create is not None else ""
         rows.append(f"{SCHEDULE}{address}\t{ss.id or '(no ID yet)'}\t{ss.fields.get('Name', '')}\t{note}")
     return rows
-
-
-# State commands name a schedule `schedule.ADDRESS` (workgroup addresses have no dot).
-SCHEDULE = "schedule."
 
 
 def describe_schedule(address: str, ss: ScheduleState) -> str:

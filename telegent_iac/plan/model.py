@@ -142,7 +142,7 @@ class Plan:
     seen: dict[str, list[Any]] = field(default_factory=dict)
     # interrupted creates found in the state and how they were resolved (words)
     resolved: list[str] = field(default_factory=list)
-    # --target addresses: the plan covers only them and what they refer to
+    # --target addresses: the plan covers only them and what they need to exist first
     targets: list[str] = field(default_factory=list)
     # what the plan could not check (e.g. members of an account whose details list none), in
     # words, each said once per run; nothing is planned on the strength of it

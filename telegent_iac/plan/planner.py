@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegent_iac import spec
-from telegent_iac.addresses import rename_address, rename_schedule
+from telegent_iac.addresses import SCHEDULE, rename_address, rename_schedule
 from telegent_iac.model import (
     ACTIVITIES,
     UNSAID,
@@ -183,25 +183,32 @@ def make_plan(
 
 
 def check_targets(desired: Desired, state: State, targets: Sequence[str]) -> None:
-    """--target: every address must be declared or in the state. Runs check this as soon as
-    both are loaded, before the client is opened, so a mistyped address never causes a request."""
-    known = set(desired.workgroups) | set(state.workgroups)
+    """--target: every address (a workgroup's, or a schedule's as schedule.ADDRESS) must be
+    declared or in the state. Runs check this as soon as both are loaded, before the client is
+    opened, so a mistyped address never causes a request."""
+    workgroups = set(desired.workgroups) | set(state.workgroups)
+    known = workgroups | {SCHEDULE + a for a in (*desired.schedules, *state.schedules)}
     unknown = sorted(set(targets) - known)
     if unknown:
         from telegent_iac.config.loader import did_you_mean
 
+        def hint(address: str) -> str:  # a schedule's bare address is a near miss too
+            whole = SCHEDULE + address
+            return f" (did you mean '{whole}'?)" if whole in known else did_you_mean(address, known)
+
         raise UserError("; ".join(
-            f"--target {address}: no workgroup with that address in the configuration or the state"
-            f"{did_you_mean(address, known)}" for address in unknown))
+            f"--target {address}: no {'schedule' if address.startswith(SCHEDULE) else 'workgroup'} with that "
+            f"address in the configuration or the state{hint(address)}" for address in unknown))
 
 
 def _keep_targets(desired: Desired, state: State, targets: Sequence[str], plan: Plan) -> None:
-    """--target: keep only the targeted addresses and the workgroups they refer to (which must
-    exist first), as Terraform's -target does; everything else waits for a full plan."""
+    """--target: keep only the targeted addresses and what they need to exist first (the
+    workgroups they refer to, the schedules those use), as Terraform's -target does;
+    everything else waits for a full plan."""
     check_targets(desired, state, targets)  # again: the planner is called without the CLI too
     known = set(desired.workgroups) | set(state.workgroups)
     selected: set[str] = set()
-    pending = list(targets)
+    pending = [t for t in targets if not t.startswith(SCHEDULE)]
     while pending:
         address = pending.pop()
         if address in selected:
@@ -211,25 +218,37 @@ def _keep_targets(desired: Desired, state: State, targets: Sequence[str], plan: 
         if wg is not None:
             pending.extend(wg.references())
     others = known - selected
-    # the schedules the selected workgroups use must exist first too
-    used = {str(desired.workgroups[a].fields.get("ScheduleId")) for a in selected if a in desired.workgroups}
+    targeted_schedules = {t.removeprefix(SCHEDULE) for t in targets if t.startswith(SCHEDULE)}
+    used = targeted_schedules | {str(desired.workgroups[a].fields["ScheduleId"]) for a in selected
+                                 if a in desired.workgroups and desired.workgroups[a].fields.get("ScheduleId")}
     plan.schedules = [s for s in plan.schedules if s.address in used]
     plan.targets = sorted(set(targets))
     plan.changes = [c for c in plan.changes if c.address in selected]
-    plan.kept = [k for k in plan.kept if k.split(" ", 1)[0] in selected]
-    plan.drift = [d for d in plan.drift if d.address in selected]
+    plan.kept = [k for k in plan.kept if k.split(" ", 1)[0] in selected
+                 or (k.startswith("schedule ") and k.split(" ", 2)[1] in used)]
+    plan.drift = [d for d in plan.drift if d.address in selected or d.address in {f"schedule {u}" for u in used}]
     plan.conflicts = [c for c in plan.conflicts if c.address in selected or c.address in used]
-    plan.errors = [e for e in plan.errors if e.split(": ", 1)[0] not in others]
+    plan.errors = [e for e in plan.errors if not _about_others(e, others, used)]
     plan.accept = {a: v for a, v in plan.accept.items() if a in selected}
     plan.moves = [m for m in plan.moves if m["to"] in selected]
     plan.protect = {a: v for a, v in plan.protect.items() if a in selected}
-    needed = sorted(selected - set(targets))
+    needed = sorted(selected - set(targets)) + sorted(
+        SCHEDULE + s.address for s in plan.schedules if s.address not in targeted_schedules)
     plan.warnings.append(
         "this plan is partial: only --target " + ", ".join(plan.targets)
-        + (f" and what they refer to ({', '.join(needed)})" if needed else "")
+        + (f" and what they need ({', '.join(needed)})" if needed else "")
         + ". Other changes may be pending; run plan without --target to see the whole picture, "
         "and use --target for exceptions, not as the routine."
     )
+
+
+def _about_others(error: str, others: set[str], used: set[str]) -> bool:
+    """Whether a plan error ("ADDRESS: ..." or "schedule ADDRESS: ...") concerns an address
+    left out of a targeted plan."""
+    about = error.split(": ", 1)[0]
+    if about.startswith("schedule "):
+        return about.removeprefix("schedule ") not in used
+    return about in others
 
 
 # --- per-address planning ---------------------------------------------------------------------

@@ -1,12 +1,14 @@
 """--target through the CLI against the sandbox: a partial plan says so, a saved targeted plan
-records its targets and applies only them, an unknown address is refused before any change."""
+records its targets and applies only them, a schedule is targeted as schedule.ADDRESS and a
+targeted workgroup brings the schedule it uses, an unknown address is refused before any request."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from telegent_iac.sandbox import SandboxServer
+from telegent_iac.api.client import TelegentClient
+from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
 
 from .helpers import cli_env, copy_example, live_names, run, state_path
 
@@ -55,3 +57,50 @@ def test_an_unknown_target_is_refused_before_any_request(sandbox: SandboxServer,
                 "(did you mean 'support'?)") in result.stderr
         assert "Traceback" not in result.output
     assert sandbox.control.request_count() == 0  # not even a token
+
+
+def live_schedules(server: SandboxServer) -> list[str]:
+    with TelegentClient(server.url, DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, rate_limit=0) as client:
+        return sorted(str(s["Name"]) for s in client.list_schedules())
+
+
+def test_schedules_are_targets_and_a_targeted_workgroup_brings_its_schedule(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    env = cli_env(sandbox)
+    config = copy_example(tmp_path)
+    state = state_path(tmp_path)
+
+    result = run(env, "plan", "--state", state, "--target", "business-hours", config)
+    assert result.exit_code == 1 and "(did you mean 'schedule.business-hours'?)" in result.stderr
+    assert sandbox.control.request_count() == 0
+
+    result = run(env, "apply", "--state", state, "--target", "schedule.business-hours", "--auto-approve", config)
+    assert result.exit_code == 0, result.output
+    assert "partial: only --target schedule.business-hours." in result.stdout
+    assert live_schedules(sandbox) == ["Business hours"] and live_names(sandbox) == []
+    assert json.loads(state.read_text())["schedules"]["business-hours"]["id"]
+
+    # The schedule is in the state now: the state alone makes it a known target.
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("workgroups: {}\n")
+    result = run(env, "plan", "--state", state, "--target", "schedule.business-hours", empty)
+    assert result.exit_code == 0, result.output
+    assert "schedule business-hours (" in result.stdout and "no longer declared, kept" in result.stdout
+
+    # Created anew when its hours change, the schedule comes with the workgroup that uses it.
+    config.write_text(config.read_text().replace('FridayEndTime: "5:00 PM"', 'FridayEndTime: "4:00 PM"'))
+    out = tmp_path / "plan.json"
+    result = run(env, "plan", "--state", state, "--target", "main-menu", "--out", out, config)
+    assert result.exit_code == 0, result.output
+    assert "what they need (after-hours, billing, sales, support, schedule.business-hours)" in result.stdout
+    shown = json.loads(run(env, "show", out, "--json").stdout)
+    assert [s["address"] for s in shown["schedule_changes"]] == ["business-hours"]
+    result = run(env, "apply", "--state", state, out)
+    assert result.exit_code == 0, result.output
+    assert live_schedules(sandbox) == ["Business hours", "Business hours"]  # the old one stays (no delete)
+    recorded = json.loads(state.read_text())
+    schedule_id = recorded["schedules"]["business-hours"]["id"]
+    with TelegentClient(sandbox.url, DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, rate_limit=0) as client:
+        menu = client.get_workgroup(recorded["workgroups"]["main-menu"]["id"])
+    assert str(menu["ScheduleId"]) == schedule_id

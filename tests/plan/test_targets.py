@@ -9,11 +9,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from telegent_iac.model import Desired, LiveSummary, Member, Workgroup, canonical_member, member_key
+from telegent_iac.model import (
+    Desired,
+    LiveSummary,
+    Member,
+    Schedule,
+    Workgroup,
+    canonical_member,
+    member_key,
+)
 from telegent_iac.plan.model import CREATE, DELETE
 from telegent_iac.plan.planner import PlanOptions, make_plan
 from telegent_iac.problems import UserError
-from telegent_iac.state.model import State, WorkgroupState
+from telegent_iac.state.model import ScheduleState, State, WorkgroupState
 
 from .test_planner_properties import desired_configs
 
@@ -26,8 +34,10 @@ def workgroup(address: str, refers_to: str | None = None, **fields: Any) -> Work
     return Workgroup(address, {"Name": address.title(), "Type": "IVR", **fields}, members)
 
 
-def desired(*workgroups: Workgroup) -> Desired:
-    return Desired({wg.address: wg for wg in workgroups})
+def desired(*workgroups: Workgroup, schedules: tuple[str, ...] = ()) -> Desired:
+    hours = {a: Schedule(a, {"Name": a.title(), "MondayStartTime": "8:00 AM", "MondayEndTime": "6:00 PM"})
+             for a in schedules}
+    return Desired({wg.address: wg for wg in workgroups}, schedules=hours)
 
 
 def test_only_the_target_and_what_it_refers_to() -> None:
@@ -68,6 +78,38 @@ def test_an_undeclared_target_is_deleted_only_with_allow_delete() -> None:
 def test_an_unknown_target_is_a_clear_error() -> None:
     with pytest.raises(UserError, match=r"--target seles: no workgroup .*did you mean 'sales'"):
         make_plan(desired(workgroup("sales")), State.new(), [], PlanOptions(targets=("seles",)))
+
+
+def test_a_targeted_workgroup_pulls_in_the_schedule_it_uses() -> None:
+    config = desired(workgroup("menu", refers_to="sales", ScheduleId="office"), workgroup("sales"),
+                     workgroup("other", ScheduleId="weekend"), schedules=("office", "weekend"))
+    full = make_plan(config, State.new(), [])
+    plan = make_plan(config, State.new(), [], PlanOptions(targets=("menu",)))
+    assert [s.address for s in plan.schedules] == ["office"]  # created first; "weekend" waits
+    assert plan.schedules == [s for s in full.schedules if s.address == "office"]
+    assert sorted(c.address for c in plan.changes) == ["menu", "sales"]
+    assert any("--target menu and what they need (sales, schedule.office)" in w for w in plan.warnings)
+
+
+def test_a_schedule_is_targeted_as_schedule_address() -> None:
+    config = desired(workgroup("menu", ScheduleId="office"), schedules=("office", "weekend"))
+    plan = make_plan(config, State.new(), [], PlanOptions(targets=("schedule.weekend",)))
+    assert [s.address for s in plan.schedules] == ["weekend"] and plan.changes == []
+    assert plan.targets == ["schedule.weekend"]
+    assert any("partial: only --target schedule.weekend." in w for w in plan.warnings)
+    # Problems of schedules not targeted do not block (an import of an ID the account lacks).
+    state = State.new()
+    state.schedules["gone"] = ScheduleState(id="SID-gone", fields={"Name": "Gone"})
+    plan = make_plan(config, state, [], PlanOptions(targets=("schedule.gone",)))
+    assert plan.ok and plan.schedules == [] and [k.split(" (")[0] for k in plan.kept] == ["schedule gone"]
+
+
+def test_an_unknown_schedule_target_is_a_clear_error() -> None:
+    config = desired(workgroup("menu", ScheduleId="office"), schedules=("office",))
+    with pytest.raises(UserError, match=r"--target schedule\.ofice: no schedule .*did you mean 'schedule\.office'"):
+        make_plan(config, State.new(), [], PlanOptions(targets=("schedule.ofice",)))
+    with pytest.raises(UserError, match=r"--target office: no workgroup .*did you mean 'schedule\.office'"):
+        make_plan(config, State.new(), [], PlanOptions(targets=("office",)))
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
