@@ -6,7 +6,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from telegent_iac.plan.model import Plan, ResourceChange, ScheduleChange
-from telegent_iac.render.common import HEADLINES, SYMBOLS, assignment, field_lines, fmt, grouped, member_lines
+from telegent_iac.render.common import (
+    HEADLINES,
+    KIND_ORDER,
+    SYMBOLS,
+    assignment,
+    field_lines,
+    fmt,
+    grouped,
+    member_lines,
+)
 from telegent_iac.render.escape import escape_text
 
 _COLORS = {"+": "32", "~": "33", "-": "31", "-/+": "35", "<=": "36", "!": "31"}
@@ -121,12 +130,18 @@ def render_text(plan: Plan, color: bool = False) -> str:
 
 def summary_table(plan: Plan) -> list[str]:
     """Per-address summary grouped by action: readable even when the details are long."""
-    groups = grouped(plan)
-    if sum(len(c) for _, c in groups) < 2:
+    by_kind = {kind: [c.address for c in changes] for kind, changes in grouped(plan)}
+    for sc in plan.schedules:  # counted in the plan's total line too
+        if not sc.is_noop:
+            by_kind.setdefault(sc.actions[0], []).append(f"schedule.{sc.address}")
+    if sum(len(a) for a in by_kind.values()) < 2:
         return []
     lines = ["Summary by action:"]
-    for kind, changes in groups:
-        names = ", ".join(c.address for c in changes[:20])
-        more = f" and {len(changes) - 20} more" if len(changes) > 20 else ""
-        lines.append(f"  {SYMBOLS[kind]:>3} {kind:<8} {len(changes):>5}  {names}{more}")
+    for kind in KIND_ORDER:
+        addresses = by_kind.get(kind, [])
+        if not addresses:
+            continue
+        names = ", ".join(addresses[:20])
+        more = f" and {len(addresses) - 20} more" if len(addresses) > 20 else ""
+        lines.append(f"  {SYMBOLS[kind]:>3} {kind:<8} {len(addresses):>5}  {names}{more}")
     return lines
