@@ -19,8 +19,10 @@ fi
 python3 -m twine check --strict "$work"/dist/*
 
 wheel="$(ls "$work"/dist/*.whl)"
-unzip -l "$wheel" | grep -q "telegent_iac/py.typed" || { echo "package.sh: py.typed missing from the wheel" >&2; exit 1; }
-unzip -l "$wheel" | grep -q "licenses/LICENSE" || { echo "package.sh: LICENSE missing from the wheel" >&2; exit 1; }
+# Listed into a variable first: `grep -q` closing a pipe early fails the lister under pipefail.
+contents="$(python3 -m zipfile -l "$wheel")"
+grep -q "telegent_iac/py.typed" <<<"$contents" || { echo "package.sh: py.typed missing from the wheel" >&2; exit 1; }
+grep -q "licenses/LICENSE" <<<"$contents" || { echo "package.sh: LICENSE missing from the wheel" >&2; exit 1; }
 
 python3 -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$wheel"
