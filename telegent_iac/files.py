@@ -13,6 +13,7 @@ import errno
 import fcntl
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -65,6 +66,20 @@ def check_own_entry(path: Path | str) -> None:
         raise UnsafeFileError(_foreign(path, st.st_mode))
 
 
+def _regular_blocking(fd: int, refusal: Callable[[int], str]) -> int:
+    """`fd` back in blocking mode when it is a regular file; otherwise closed, and
+    UnsafeFileError with `refusal(st_mode)`."""
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafeFileError(refusal(st.st_mode))
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def open_own(path: Path | str, flags: int, mode: int = 0o666) -> int:
     """os.open() for a file the tool itself writes: the descriptor of a regular file, or
     UnsafeFileError naming the path when a symlink (even a dangling one), a FIFO, a directory
@@ -83,15 +98,7 @@ def open_own(path: Path | str, flags: int, mode: int = 0o666) -> int:
                 raise exc from None
             raise UnsafeFileError(_foreign(path, mode)) from None
         raise
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise UnsafeFileError(_foreign(path, st.st_mode))
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+    return _regular_blocking(fd, lambda mode: _foreign(path, mode))
 
 
 def read_own(path: Path | str) -> bytes:
@@ -113,15 +120,7 @@ def open_input(path: Path | str) -> int:
         if exc.errno == errno.ENXIO:
             raise UnsafeFileError("is a socket or a device without a driver, not a file") from None
         raise
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise UnsafeFileError(f"is {kind_of(st.st_mode)}, not a regular file")
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+    return _regular_blocking(fd, lambda mode: f"is {kind_of(mode)}, not a regular file")
 
 
 def read_input(path: Path | str) -> bytes:

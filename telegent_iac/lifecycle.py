@@ -118,9 +118,7 @@ def workgroup_state_from_detail(
 def import_schedule(state: State, client: ReadClient, address: str, schedule_id: str) -> ScheduleState:
     """`import schedule.ADDRESS SID`: adopt a live schedule (modified in place). Its fields are
     what the account's list states of it; a field the list leaves out stays unknown."""
-    if not is_address(address):
-        raise UserError(f"invalid address {address!r}: lower-case letters, digits, '-' and '_', starting with a "
-                        "letter or digit, at most 63 characters")
+    _check_address(address)
     current = state.schedules.get(address)
     if current is not None and (current.id or current.pending_create):
         raise UserError(f"{SCHEDULE}{address} is already in the state ({current.id or 'an unfinished create'}); "
@@ -149,11 +147,7 @@ def import_workgroup(
     address, or as the old object of an unfinished replacement) or does not exist. `declared`
     (the address's entry in the YAML, when known) lets members keep their declared keys.
     """
-    if not is_address(address):
-        raise UserError(
-            f"invalid address {address!r}: lower-case letters, digits, '-' and '_', starting with a "
-            "letter or digit, at most 63 characters"
-        )
+    _check_address(address)
     current = state.workgroups.get(address)
     if current is not None and (current.id or current.pending_create):
         what = f"workgroup {current.id}" if current.id else "a workgroup whose create is unfinished"
@@ -556,19 +550,21 @@ def move(state: State, old: str, new: str) -> None:
             raise UserError(f"{old} is not in the state")
         if new_s in state.schedules:
             raise UserError(f"{new} is already in the state")
-        if not is_address(new_s):
-            raise UserError(f"invalid address {new_s!r}: lower-case letters, digits, '-' and '_', starting with a "
-                            "letter or digit, at most 63 characters")
+        _check_address(new_s)
         rename_schedule(state, old_s, new_s)
         return
     if old not in state.workgroups:
         raise UserError(f"{old} is not in the state{_known_hint(state, old)}")
     if new in state.workgroups:
         raise UserError(f"{new} is already in the state; `telegent-iac state rm {new}` first if it is stale")
-    if not is_address(new):
-        raise UserError(f"invalid address {new!r}: lower-case letters, digits, '-' and '_', starting with a "
-                        "letter or digit, at most 63 characters")
+    _check_address(new)
     rename_address(state, old, new)
+
+
+def _check_address(address: str) -> None:
+    if not is_address(address):
+        raise UserError(f"invalid address {address!r}: lower-case letters, digits, '-' and '_', starting with a "
+                        "letter or digit, at most 63 characters")
 
 
 def _known_hint(state: State, address: str) -> str:

@@ -220,28 +220,26 @@ class _Call:
         return f"{self.method} {self.path}"
 
 
+def _count_from_env(env: Mapping[str, str], name: str, default: int, minimum: int, unit: str) -> int:
+    raw = env.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number of {unit}, not {raw!r}") from None
+    if value < minimum:
+        allowed = "0 (off) or positive" if minimum == 0 else f"{minimum} or more"
+        raise ConfigError(f"{name} must be {allowed}, not {raw!r}")
+    return value
+
+
 def rate_limit_from_env(env: Mapping[str, str]) -> int:
     """TELEGENT_RATE_LIMIT: requests per minute (default 50; 0 = no pacing)."""
-    raw = env.get(ENV_RATE_LIMIT, "").strip()
-    try:
-        limit = int(raw) if raw else DEFAULT_RATE_LIMIT
-    except ValueError:
-        raise ConfigError(f"{ENV_RATE_LIMIT} must be a whole number of requests a minute, not {raw!r}") from None
-    if limit < 0:
-        raise ConfigError(f"{ENV_RATE_LIMIT} must be 0 (off) or positive, not {raw!r}")
-    return limit
+    return _count_from_env(env, ENV_RATE_LIMIT, DEFAULT_RATE_LIMIT, 0, "requests a minute")
 
 
 def rate_burst_from_env(env: Mapping[str, str]) -> int:
     """TELEGENT_RATE_BURST: requests that may start at once before even spacing (default 5)."""
-    raw = env.get(ENV_RATE_BURST, "").strip()
-    try:
-        burst = int(raw) if raw else DEFAULT_BURST
-    except ValueError:
-        raise ConfigError(f"{ENV_RATE_BURST} must be a whole number of requests, not {raw!r}") from None
-    if burst < 1:
-        raise ConfigError(f"{ENV_RATE_BURST} must be 1 or more, not {raw!r}")
-    return burst
+    return _count_from_env(env, ENV_RATE_BURST, DEFAULT_BURST, 1, "requests")
 
 
 def _positive(name: str, raw: str, whole: bool) -> float:
