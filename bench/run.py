@@ -136,7 +136,7 @@ def _workgroup(i: int, n: int, *, members: bool, references: bool) -> list[str]:
 
 def serve_sandbox(rate_limit: int, latency_ms: int, rate_window: float = 60.0) -> None:
     """Child-process entry: serve until stdin closes; the URL is the first line on stdout."""
-    from telegent_iac.sandbox import SandboxOptions, SandboxServer
+    from telegent_sandbox import SandboxOptions, SandboxServer
 
     options = SandboxOptions(port=0, rate_limit=rate_limit, latency_ms=latency_ms, rate_window=rate_window)
     with SandboxServer(options) as server:

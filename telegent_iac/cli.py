@@ -210,8 +210,17 @@ def settings_from(paths: tuple[str, ...], state_location: str, lock_timeout: flo
     return workflow.Settings(
         config_paths=list(paths), state_location=state_location, env=env,
         var_files=list(var_files), lock_timeout=lock_timeout, sandbox=sandbox,
-        parallelism=parallelism, progress=err, allow_secret_vars=allowed,
+        parallelism=parallelism, progress=err, allow_secret_vars=allowed, start_sandbox=start_sandbox,
     )
+
+
+@contextlib.contextmanager
+def start_sandbox(db: Path, rate_limit: int) -> Iterator[workflow.Endpoint]:
+    """The --sandbox hook: the built-in emulator on a free loopback port."""
+    from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxOptions, SandboxServer
+
+    with SandboxServer(SandboxOptions(port=0, db=str(db), rate_limit=rate_limit)) as server:
+        yield workflow.Endpoint(server.url, DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET)
 
 
 def _defaulted(param: str) -> bool:
@@ -850,7 +859,7 @@ def force_unlock(lock_id: str, state_location: str, lock_timeout: float) -> None
 # Commands defined elsewhere, loaded when used (the sandbox and the lifecycle commands pull
 # in the HTTP server, the client and the planner): name -> (module, attribute, short help).
 LAZY_COMMANDS = {
-    "sandbox": ("telegent_iac.sandbox.cli", "sandbox_command", "Run a local emulator of Telegent's workgroup API."),
+    "sandbox": ("telegent_sandbox.command", "sandbox_command", "Run a local emulator of Telegent's workgroup API."),
     "import": ("telegent_iac.cli_lifecycle", "import_command",
                "Adopt the live workgroup WORKGROUP_ID into the state under ADDRESS."),
     "export": ("telegent_iac.cli_lifecycle", "export_command",

@@ -36,6 +36,21 @@ SANDBOX_STATE_PATH = "state/sandbox.state.json"
 Progress = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a run's client points instead of TELEGENT_API_URL and the account's credentials:
+    the built-in sandbox, which the CLI starts (only it imports the emulator)."""
+
+    url: str
+    account_key: str
+    account_secret: str
+
+
+# Starts a sandbox whose database is the given file, paced to the given requests a minute;
+# yields where it listens.
+SandboxHook = Callable[[Path, int], contextlib.AbstractContextManager[Endpoint]]
+
+
 @dataclass
 class Settings:
     config_paths: Sequence[str]
@@ -47,6 +62,7 @@ class Settings:
     parallelism: int = 4
     progress: Progress = field(default=lambda message: None)
     allow_secret_vars: Sequence[str] = ()  # credential-looking names the user allowed into fields
+    start_sandbox: SandboxHook | None = None
 
 
 @contextlib.contextmanager
@@ -62,18 +78,17 @@ def open_client(settings: Settings) -> Iterator[TelegentClient]:
         finally:
             client.close()
         return
-    from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxOptions, SandboxServer
-
+    if settings.start_sandbox is None:
+        raise UserError("--sandbox is not available here (no sandbox was provided to this run)")
     db = sandbox_db_path(settings.state_location)
     db.parent.mkdir(parents=True, exist_ok=True)
-    rate_limit = rate_limit_from_env(settings.env)
-    with SandboxServer(SandboxOptions(port=0, db=str(db), rate_limit=rate_limit)) as server:
+    with settings.start_sandbox(db, rate_limit_from_env(settings.env)) as endpoint:
         settings.progress(
-            f"Using the built-in sandbox at {server.url} (a local emulator of the Telegent API, "
+            f"Using the built-in sandbox at {endpoint.url} (a local emulator of the Telegent API, "
             f"not Telegent; its account is kept in {db})"
         )
-        client = TelegentClient.from_env(settings.env, base_url=server.url, account_key=DEMO_ACCOUNT_KEY,
-                                         account_secret=DEMO_ACCOUNT_SECRET, on_wait=settings.progress)
+        client = TelegentClient.from_env(settings.env, base_url=endpoint.url, account_key=endpoint.account_key,
+                                         account_secret=endpoint.account_secret, on_wait=settings.progress)
         try:
             yield client
         finally:

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from telegent_iac import sensitive
-from telegent_iac.sandbox import SandboxOptions, SandboxServer
-from telegent_iac.sandbox.testing import SandboxFactory, get_token
+from telegent_sandbox import SandboxOptions, SandboxServer
+from tests.support.sandbox_http import SandboxFactory, get_token
 
 __all__ = ["SandboxFactory", "get_token", "sandbox", "sandbox_factory"]
 

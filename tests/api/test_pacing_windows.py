@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from telegent_iac.sandbox import SandboxServer
+from telegent_sandbox import SandboxServer
 from tests.conftest import SandboxFactory
 from tests.core.helpers import env_for, live_names, run
 

@@ -12,7 +12,7 @@ import pytest
 
 from telegent_iac import spec
 from telegent_iac.api import ApiError, AuthError, NotFoundError, TelegentClient
-from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
+from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
 from tests.conftest import SandboxFactory
 
 

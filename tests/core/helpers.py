@@ -9,7 +9,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from telegent_iac.cli import main
-from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
+from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -17,9 +17,9 @@ from telegent_iac.api.client import TelegentClient
 from telegent_iac.apply import Applier, ApplyResult, Event
 from telegent_iac.model import Desired, Member, Workgroup, canonical_member, canonical_workgroup, member_key
 from telegent_iac.plan.planner import PlanOptions, make_plan
-from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
-from telegent_iac.sandbox.http_types import Response
 from telegent_iac.state import FileStateStore, State
+from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
+from telegent_sandbox.http_types import Response
 
 
 def desired(*names: str) -> Desired:

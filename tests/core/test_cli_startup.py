@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from telegent_iac.cli import LAZY_COMMANDS, main
 
 REPO = Path(__file__).resolve().parents[2]
-HEAVY = ("httpx", "jsonschema", "telegent_iac.sandbox", "telegent_iac.workflow", "telegent_iac.spec")
+HEAVY = ("httpx", "jsonschema", "telegent_sandbox", "telegent_iac.workflow", "telegent_iac.spec")
 
 PROBE = """
 import sys

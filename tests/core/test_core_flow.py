@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from telegent_iac.sandbox import SandboxServer
+from telegent_sandbox import SandboxServer
 from tests.conftest import SandboxFactory, get_token
 from tests.core.helpers import FIXTURES, env_for, live_names, read_state, run
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from telegent_iac.api.client import TelegentClient
 from telegent_iac.cli import main
-from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
+from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "workgroups.yaml"

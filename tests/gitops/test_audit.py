@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from telegent_iac.api.client import TelegentClient
-from telegent_iac.sandbox import SandboxServer
+from telegent_sandbox import SandboxServer
 
 from .helpers import cli_env, copy_example, run, state_path
 

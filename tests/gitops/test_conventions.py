@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from telegent_iac import __version__, cli
 from telegent_iac.cli import main
 from telegent_iac.plan.model import PLAN_FORMAT_VERSION
-from telegent_iac.sandbox import SandboxServer
 from telegent_iac.state.file import FileStateStore
+from telegent_sandbox import SandboxServer
 
 from .helpers import cli_env, copy_example, json_lines, run, state_path
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from telegent_iac.cli import EXIT_ERROR, EXIT_INTERRUPTED, Cli, main
-from telegent_iac.sandbox import SandboxServer
+from telegent_sandbox import SandboxServer
 from tests.gitops.helpers import cli_env, copy_example, run, state_path
 
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from telegent_iac.api.client import TelegentClient
-from telegent_iac.sandbox import SandboxServer
+from telegent_sandbox import SandboxServer
 
 from .helpers import REPO, cli_env, copy_example, json_lines, run, state_path
 

@@ -10,7 +10,7 @@ import yaml
 
 from telegent_iac.plan.model import CREATE, NOOP, UPDATE, Conflict, Drift, Plan, ResourceChange
 from telegent_iac.render.markdown import GITHUB_COMMENT_LIMIT, MARKER, SHORTENED_NOTE, render_markdown
-from telegent_iac.sandbox import SandboxServer
+from telegent_sandbox import SandboxServer
 
 from .helpers import cli_env, create_direct, run, state_path
 

@@ -13,7 +13,7 @@ import pytest
 from telegent_iac.api.client import TelegentClient
 from telegent_iac.plan import saved
 from telegent_iac.problems import UserError
-from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
+from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
 from tests.gitops.helpers import cli_env, copy_example, live_names, run, state_path
 
 

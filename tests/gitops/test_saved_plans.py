@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from telegent_iac.api.client import TelegentClient
-from telegent_iac.sandbox import SandboxServer
+from telegent_sandbox import SandboxServer
 
 from .helpers import cli_env, copy_example, create_direct, live_names, run, state_path
 

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
+from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
 
 from .helpers import REPO, cli_env, json_lines, live_names, run
 

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from telegent_iac.api.client import TelegentClient
-from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
+from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
 
 from .helpers import cli_env, copy_example, live_names, run, state_path
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 
 from telegent_iac.api.client import TelegentClient
 from telegent_iac.cli import main
-from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxOptions, SandboxServer
+from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxOptions, SandboxServer
 from tests.conftest import get_token
 
 TOKENS = "/v1.0/oauth2/tokens"

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from telegent_iac.sandbox.options import (
+from telegent_sandbox.options import (
     ACCOUNT_ID_ECHOES,
     DETAILS,
     ENVELOPES,

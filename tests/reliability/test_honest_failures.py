@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from telegent_iac import workflow
-from telegent_iac.sandbox import SandboxServer
 from telegent_iac.state import FileStateStore, State
+from telegent_sandbox import SandboxServer
 from tests.gitops.helpers import cli_env, live_names, run
 
 from .conftest import read_state
@@ -96,7 +96,7 @@ def test_create_that_succeeded_but_could_not_be_recorded_says_so(
 
 def _ids(server: SandboxServer) -> list[str]:
     from telegent_iac.api.client import TelegentClient
-    from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET
+    from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET
 
     with TelegentClient(server.url, DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, rate_limit=0) as client:
         return [s.workgroup_id for s in client.list_workgroups()]

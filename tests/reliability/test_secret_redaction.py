@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from telegent_iac.render.escape import escape_text
-from telegent_iac.sandbox import SandboxServer
+from telegent_sandbox import SandboxServer
 from tests.support.hostile_server import Behaviour, hostile_server
 
 from .conftest import cli_env

@@ -17,7 +17,7 @@ CANARY_KEY = "DID-canary"
 
 def issued_tokens(server: Any, account: str) -> list[str]:
     """Every token the sandbox issued for `account`. The sandbox keeps them only in memory
-    (telegent_iac/sandbox/tokens.py) and has no listing endpoint, so read its store."""
+    (telegent_sandbox/token_issuer.py) and has no listing endpoint, so read its store."""
     store = server._app.tokens
     with store._lock:
         return [value for value, token in store._tokens.items() if token.account == account]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from telegent_iac.api.client import TelegentClient
-from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
+from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
 from tests.gitops.helpers import cli_env, run
 
 CONFIG = """\

@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
-from telegent_iac.sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
-from telegent_iac.sandbox.testing import get_token, http_client
+from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
+from tests.support.sandbox_http import get_token, http_client
 
 
 class Api:

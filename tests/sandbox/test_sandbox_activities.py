@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sandbox_client import Api
 
-from telegent_iac.sandbox import SandboxServer
+from telegent_sandbox import SandboxServer
 from tests.conftest import SandboxFactory
 
 ACTIVITY = "/v1.0/workgroups/activity"

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from sandbox_client import Api
 
-from telegent_iac.sandbox import DEMO_ACCOUNT_SECRET, SandboxOptions, SandboxServer
-from telegent_iac.sandbox.cli import sandbox_command
-from telegent_iac.sandbox.testing import SandboxFactory, http_client
+from telegent_sandbox import DEMO_ACCOUNT_SECRET, SandboxOptions, SandboxServer
+from telegent_sandbox.command import sandbox_command
+from tests.support.sandbox_http import SandboxFactory, http_client
 
 HTTP = http_client()
 

@@ -6,8 +6,8 @@ import re
 
 from sandbox_client import Api
 
-from telegent_iac.sandbox import SandboxServer
-from telegent_iac.sandbox.testing import SandboxFactory, get_token
+from telegent_sandbox import SandboxServer
+from tests.support.sandbox_http import SandboxFactory, get_token
 
 
 def test_defaults_follow_the_spec_examples(sandbox: SandboxServer) -> None:

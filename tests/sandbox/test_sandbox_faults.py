@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sandbox_client import Api
 
-from telegent_iac.sandbox import SandboxServer
-from telegent_iac.sandbox import app as sandbox_app
-from telegent_iac.sandbox.testing import SandboxFactory, http_client
+from telegent_sandbox import SandboxServer
+from telegent_sandbox import app as sandbox_app
+from tests.support.sandbox_http import SandboxFactory, http_client
 
 HTTP = http_client()
 

@@ -6,8 +6,8 @@ import time
 
 from sandbox_client import Api
 
-from telegent_iac.sandbox.ratelimit import RollingWindowLimiter
-from telegent_iac.sandbox.testing import SandboxFactory, get_token, http_client
+from telegent_sandbox.ratelimit import RollingWindowLimiter
+from tests.support.sandbox_http import SandboxFactory, get_token, http_client
 
 HTTP = http_client()
 

@@ -10,8 +10,8 @@ import pytest
 from sandbox_client import Api
 
 from telegent_iac import spec
-from telegent_iac.sandbox import SandboxOptions
-from telegent_iac.sandbox.options import EXAMPLE_DETAIL_FIELDS
+from telegent_sandbox import SandboxOptions
+from telegent_sandbox.options import EXAMPLE_DETAIL_FIELDS
 from tests.conftest import SandboxFactory
 
 ACTIVITY = "/v1.0/workgroups/activity"

@@ -8,8 +8,8 @@ import uuid
 from sandbox_client import Api
 
 from telegent_iac import spec
-from telegent_iac.sandbox import SandboxServer
-from telegent_iac.sandbox.testing import SandboxFactory, http_client
+from telegent_sandbox import SandboxServer
+from tests.support.sandbox_http import SandboxFactory, http_client
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from telegent_iac.sandbox import SandboxServer
 from telegent_iac.state import open_store
+from telegent_sandbox import SandboxServer
 from tests.core.helpers import FIXTURES, env_for, live_names, run
 
 

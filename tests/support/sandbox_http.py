@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import httpx
 
-from telegent_iac.sandbox.options import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET
-from telegent_iac.sandbox.server import SandboxServer
+from telegent_sandbox.options import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET
+from telegent_sandbox.server import SandboxServer
 
 SandboxFactory = Callable[..., SandboxServer]
 

@@ -17,11 +17,11 @@ from urllib.parse import parse_qsl, urlsplit
 from jsonschema import Draft7Validator
 
 from telegent_iac import spec
-from telegent_iac.sandbox.faults import Faults
-from telegent_iac.sandbox.http_types import Request, Response, error
-from telegent_iac.sandbox.options import EXAMPLE_DETAIL_FIELDS, SandboxOptions
-from telegent_iac.sandbox.store import Store
-from telegent_iac.sandbox.tokens import Tokens, format_expiry
+from telegent_sandbox.account import Store
+from telegent_sandbox.faults import Faults
+from telegent_sandbox.http_types import Request, Response, error
+from telegent_sandbox.options import EXAMPLE_DETAIL_FIELDS, SandboxOptions
+from telegent_sandbox.token_issuer import Tokens, format_expiry
 
 # How reads spell Type when read quirks are on (the docs show these spellings on reads).
 _QUIRK_SUMMARY_TYPE = {"simultaneous": "ring", "round-robin": "ring"}

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from telegent_iac.sandbox.app import CONTROL_PREFIX, SandboxApp
-from telegent_iac.sandbox.http_types import Request, Response
-from telegent_iac.sandbox.options import DEMO_ACCOUNT_KEY
+from telegent_sandbox.app import CONTROL_PREFIX, SandboxApp
+from telegent_sandbox.http_types import Request, Response
+from telegent_sandbox.options import DEMO_ACCOUNT_KEY
 
 
 class SandboxControl:

@@ -18,13 +18,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegent_iac.sandbox.api import SandboxApi
-from telegent_iac.sandbox.faults import Faults
-from telegent_iac.sandbox.http_types import Request, Response, error
-from telegent_iac.sandbox.options import SandboxOptions
-from telegent_iac.sandbox.ratelimit import RollingWindowLimiter
-from telegent_iac.sandbox.store import Store
-from telegent_iac.sandbox.tokens import Tokens
+from telegent_sandbox.account import Store
+from telegent_sandbox.endpoints import SandboxApi
+from telegent_sandbox.faults import Faults
+from telegent_sandbox.http_types import Request, Response, error
+from telegent_sandbox.options import SandboxOptions
+from telegent_sandbox.ratelimit import RollingWindowLimiter
+from telegent_sandbox.token_issuer import Tokens
 
 CONTROL_PREFIX = "/_sandbox/"
 REQUEST_LOG_LIMIT = 100_000  # oldest entries are forgotten past this

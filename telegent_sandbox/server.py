@@ -10,10 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from telegent_iac.sandbox.app import RequestHook, SandboxApp
-from telegent_iac.sandbox.control import SandboxControl
-from telegent_iac.sandbox.http_types import Request, Response, error
-from telegent_iac.sandbox.options import SandboxOptions
+from telegent_sandbox.app import RequestHook, SandboxApp
+from telegent_sandbox.control import SandboxControl
+from telegent_sandbox.http_types import Request, Response, error
+from telegent_sandbox.options import SandboxOptions
 
 _IDLE_TIMEOUT = 120.0  # seconds an idle keep-alive connection is kept open
 

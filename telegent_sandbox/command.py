@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from telegent_iac.sandbox.options import (
+from telegent_sandbox.options import (
     ACCOUNT_ID_ECHOES,
     DEMO_ACCOUNT_KEY,
     DEMO_ACCOUNT_SECRET,
@@ -20,7 +20,7 @@ from telegent_iac.sandbox.options import (
     SandboxOptions,
     check_loopback,
 )
-from telegent_iac.sandbox.server import SandboxServer
+from telegent_sandbox.server import SandboxServer
 
 
 def _account(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
