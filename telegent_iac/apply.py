@@ -26,7 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 from telegent_iac import spec
 from telegent_iac.addresses import rename_address, rename_schedule
-from telegent_iac.api.errors import ApiError, NotFoundError
+from telegent_iac.api.failures import ApiError, NotFoundError
 from telegent_iac.model import member_refs, workgroup_refs
 from telegent_iac.plan.model import (
     CREATE,

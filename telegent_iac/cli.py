@@ -23,11 +23,9 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from telegent_iac import __version__, sensitive
-from telegent_iac.api.errors import ApiError, ConfigError
-from telegent_iac.problems import UserError
+from telegent_iac.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, TelegentError, UserError
 from telegent_iac.render.escape import escape_text
 from telegent_iac.state import DEFAULT_STATE_PATH
-from telegent_iac.state.model import StateError
 from telegent_iac.state.store import LockError, StateStore
 
 if TYPE_CHECKING:
@@ -49,7 +47,6 @@ else:
 
     workflow = _Lazy("telegent_iac.workflow")
 
-EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 1, 2, 130
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -75,20 +72,17 @@ def handle_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except UserError as exc:
+        except TelegentError as exc:
             for problem in exc.problems:
                 err(escape_text(str(problem), keep=""))  # one line each, whatever the file held
-            err(f"Error: {exc}")
-        except (StateError, LockError, ConfigError) as exc:
-            err(f"Error: {exc}")
-        except ApiError as exc:
-            err(f"Error: Telegent API: {escape_text(str(exc), keep='')}")  # the server's words
+            headline = exc.headline()
+            err(f"Error: {escape_text(headline, keep='') if exc.quotes_untrusted_text else headline}")
+            sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             # Ctrl-C outside the apply loop (which has its own handler) leaves no call half-done
             # and the lock is released on the way out: exit 130 as documented, not click's
             # "Aborted!" and 1.
             interrupted()
-        sys.exit(EXIT_ERROR)
 
     return wrapper  # type: ignore[return-value]
 
@@ -676,8 +670,8 @@ def json_diagnostics(write: Callable[[dict[str, Any]], None]) -> Iterator[None]:
     fails before it has anything else to say (the message still goes to stderr too)."""
     try:
         yield
-    except (UserError, StateError, LockError, ConfigError, ApiError) as exc:
-        problems = [str(p) for p in getattr(exc, "problems", [])]
+    except TelegentError as exc:
+        problems = [str(p) for p in exc.problems]
         write({"type": "diagnostic", "severity": "error", "message": str(exc), "problems": problems})
         raise
 

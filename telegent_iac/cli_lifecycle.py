@@ -21,8 +21,8 @@ from telegent_iac.cli import (
     settings_from,
     state_options,
 )
+from telegent_iac.errors import UserError
 from telegent_iac.plan.pending import uncertain_member_message
-from telegent_iac.problems import UserError
 from telegent_iac.state import open_store
 from telegent_iac.state.store import StateStore
 from telegent_iac.state.transfer import pull, push

@@ -27,7 +27,8 @@ from telegent_iac.addresses import (
     slugify,
     unique_address,
 )
-from telegent_iac.api.errors import NotFoundError
+from telegent_iac.api.failures import NotFoundError
+from telegent_iac.errors import UserError
 from telegent_iac.model import (
     LiveSummary,
     Member,
@@ -41,7 +42,6 @@ from telegent_iac.model import (
 from telegent_iac.plan.pending import uncertain_member
 from telegent_iac.plan.planner import READ_IGNORED, live_fields, live_members
 from telegent_iac.plan.schedules import live_known_fields, schedule_addressed
-from telegent_iac.problems import UserError
 from telegent_iac.state.model import MemberState, ScheduleState, State, WorkgroupState
 
 Progress = Callable[[str], None]

@@ -16,24 +16,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegent_iac import spec
-
-if TYPE_CHECKING:
-    from telegent_iac.problems import Finding
-
-
-@dataclass(frozen=True, order=True)
-class Position:
-    """A place in an input file; line and column are 1-based."""
-
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+from telegent_iac.errors import Finding, Position
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from telegent_iac import __version__, config, spec
+from telegent_iac.errors import UserError
 from telegent_iac.model import Desired, LiveSummary
 from telegent_iac.plan import saved as saved_plans
 from telegent_iac.plan.model import CREATE, IMPORT, Plan
 from telegent_iac.plan.pending import AMBIGUOUS, IN_FLIGHT, age_seconds, resolve_all, resolve_schedule
 from telegent_iac.plan.planner import PlanOptions, check_targets, make_plan
 from telegent_iac.plan.saved import PLAN_FILE_KIND
-from telegent_iac.problems import UserError
 from telegent_iac.state import open_store
 from telegent_iac.state.model import AccountBinding, PendingCreate, State, utc_now
 from telegent_iac.state.store import StateStore

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING, Any
 
-from telegent_iac.api.errors import ApiError, AuthError, ConfigError, NotFoundError
+from telegent_iac.api.failures import ApiError, AuthError, ConfigError, NotFoundError
 
 if TYPE_CHECKING:
     from telegent_iac.api.client import DEFAULT_API_URL, TelegentClient

@@ -24,7 +24,7 @@ import httpx
 
 from telegent_iac import sensitive, spec
 from telegent_iac.api import decode
-from telegent_iac.api.errors import ApiError, AuthError, ConfigError, NotFoundError
+from telegent_iac.api.failures import ApiError, AuthError, ConfigError, NotFoundError
 from telegent_iac.api.pacing import DEFAULT_BURST, RateLimiter
 from telegent_iac.api.retry import (
     BACKOFF_BASE,

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from telegent_iac import spec
-from telegent_iac.api.errors import ApiError
+from telegent_iac.api.failures import ApiError
 from telegent_iac.model import (
     ACTIVITIES,
     UNSAID,

@@ -25,8 +25,7 @@ import yaml
 from telegent_iac.config.loader import config_files
 from telegent_iac.config.schema import PHONE_FIELDS, build_schema
 from telegent_iac.config.yamlfile import read_text
-from telegent_iac.model import Position
-from telegent_iac.problems import Problem
+from telegent_iac.errors import Position, Problem
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "<<"

@@ -16,17 +16,16 @@ from telegent_iac import model, sensitive
 from telegent_iac.config import schema as config_schema
 from telegent_iac.config.interpolate import VAR_NAME, Interpolation
 from telegent_iac.config.yamlfile import Document, PathKey, parse, read_text
+from telegent_iac.errors import ERROR, Position, Problem, UserError
 from telegent_iac.model import (
     Desired,
     ImportEntry,
     Member,
     MovedEntry,
-    Position,
     RoutingTest,
     Schedule,
     Workgroup,
 )
-from telegent_iac.problems import ERROR, Problem, UserError
 from telegent_iac.routing import schedule as hours
 from telegent_iac.routing.lints import lint
 

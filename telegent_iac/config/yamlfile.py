@@ -23,9 +23,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
+from telegent_iac.errors import Position, Problem
 from telegent_iac.files import UnsafeFileError, open_input
-from telegent_iac.model import Position
-from telegent_iac.problems import Problem
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # per input file; a larger file is refused unread
 MAX_DEPTH = 64  # nesting of mappings/lists; a config needs about 6, paths cost O(depth)

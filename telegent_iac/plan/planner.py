@@ -13,6 +13,7 @@ from typing import Any
 
 from telegent_iac import spec
 from telegent_iac.addresses import SCHEDULE, rename_address, rename_schedule
+from telegent_iac.errors import UserError
 from telegent_iac.model import (
     ACTIVITIES,
     UNSAID,
@@ -40,7 +41,6 @@ from telegent_iac.plan.model import (
     ResourceChange,
 )
 from telegent_iac.plan.schedules import plan_schedules, repoint_schedules, schedule_addressed
-from telegent_iac.problems import UserError
 from telegent_iac.state.model import MemberState, State, WorkgroupState
 
 REFRESH_MODES = ("summary", "full", "sample", "refresh-only")

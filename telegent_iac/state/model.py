@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self
 
+from telegent_iac.errors import TelegentError
+
 # 2: schedules, the account binding and the file store's journal. A release that reads only
 # version 1 would drop the schedules it does not know and ignore an unreplayed journal, losing
 # IDs, so it must refuse a version 2 state; version 1 states are read and upgraded on write.
 FORMAT_VERSION = 2
 
 
-class StateError(Exception):
+class StateError(TelegentError):
     """The state cannot be read or written safely (newer format, corrupt, lineage moved...)."""
 
 

@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from telegent_iac.errors import TelegentError
 from telegent_iac.state.model import State, utc_now
 
 
@@ -73,7 +74,7 @@ class LockInfo:
         )
 
 
-class LockError(Exception):
+class LockError(TelegentError):
     """The lock is held by someone else (after waiting --lock-timeout)."""
 
     def __init__(self, message: str, holder: LockInfo | None = None) -> None:

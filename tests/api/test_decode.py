@@ -9,7 +9,7 @@ import pytest
 
 from telegent_iac import model, spec
 from telegent_iac.api import decode
-from telegent_iac.api.errors import ApiError
+from telegent_iac.api.failures import ApiError
 from telegent_iac.model import LiveSummary
 
 ITEMS = [

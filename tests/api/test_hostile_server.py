@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from telegent_iac.api.client import ENV_MAX_RESPONSE, ENV_MAX_RETRY_AFTER, ENV_TIMEOUT, TelegentClient
-from telegent_iac.api.errors import ApiError, ConfigError
+from telegent_iac.api.failures import ApiError, ConfigError
 from telegent_iac.api.pacing import RateLimiter
 from telegent_sandbox import SandboxServer
 from tests.gitops.helpers import cli_env, run

@@ -255,7 +255,7 @@ def test_burst_never_exceeds_the_limit() -> None:
 
 def test_burst_from_the_environment() -> None:
     from telegent_iac.api.client import rate_burst_from_env
-    from telegent_iac.api.errors import ConfigError
+    from telegent_iac.api.failures import ConfigError
 
     assert rate_burst_from_env({}) == 5
     assert rate_burst_from_env({"TELEGENT_RATE_BURST": " 12 "}) == 12

@@ -8,7 +8,7 @@ import pytest
 
 from bad_inputs import CASES, Case, cases, generated_cases
 from telegent_iac.config import load
-from telegent_iac.problems import UserError
+from telegent_iac.errors import UserError
 
 ALL = cases()
 

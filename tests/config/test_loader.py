@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from telegent_iac.config import load
-from telegent_iac.model import Position
-from telegent_iac.problems import UserError
+from telegent_iac.errors import Position, UserError
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "workgroups.yaml"

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from telegent_iac.config import load, yamlfile
-from telegent_iac.problems import UserError
+from telegent_iac.errors import UserError
 
 REPO = Path(__file__).resolve().parents[2]
 needs_libyaml = pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from telegent_iac.api.client import TelegentClient
+from telegent_iac.errors import UserError
 from telegent_iac.plan import saved
-from telegent_iac.problems import UserError
 from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
 from tests.gitops.helpers import cli_env, copy_example, live_names, run, state_path
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from telegent_iac.errors import UserError
 from telegent_iac.model import (
     Desired,
     LiveSummary,
@@ -20,7 +21,6 @@ from telegent_iac.model import (
 )
 from telegent_iac.plan.model import CREATE, DELETE
 from telegent_iac.plan.planner import PlanOptions, make_plan
-from telegent_iac.problems import UserError
 from telegent_iac.state.model import ScheduleState, State, WorkgroupState
 
 from .test_planner_properties import desired_configs

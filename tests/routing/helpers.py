@@ -6,8 +6,8 @@ import textwrap
 from pathlib import Path
 
 from telegent_iac.config import load
+from telegent_iac.errors import UserError
 from telegent_iac.model import Desired
-from telegent_iac.problems import UserError
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "workgroups.yaml"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from telegent_iac.errors import TelegentError
 
-class ApiError(Exception):
+
+class ApiError(TelegentError):
     """A Telegent call failed.
 
     `ambiguous` is True when the request may have taken effect although no success was seen
@@ -19,6 +21,11 @@ class ApiError(Exception):
         self.endpoint = endpoint
         self.ambiguous = ambiguous
 
+    quotes_untrusted_text = True  # the server's words
+
+    def headline(self) -> str:
+        return f"Telegent API: {self}"
+
     def __str__(self) -> str:
         where = f" ({self.endpoint})" if self.endpoint else ""
         code = f"HTTP {self.status}: " if self.status else ""
@@ -33,5 +40,5 @@ class AuthError(ApiError):
     """Credentials refused (401 on the token endpoint, or 401/403 again after a fresh token)."""
 
 
-class ConfigError(Exception):
+class ConfigError(TelegentError):
     """The client's own settings are wrong (no credentials, plain http to a remote host...)."""
