@@ -25,9 +25,8 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from telegent_iac import spec
-from telegent_iac.addresses import rename_address, rename_schedule
 from telegent_iac.api.failures import ApiError, NotFoundError
-from telegent_iac.model import member_refs, workgroup_refs
+from telegent_iac.model.workgroups import member_refs, workgroup_refs
 from telegent_iac.plan.model import (
     CREATE,
     DELETE,
@@ -52,6 +51,7 @@ from telegent_iac.plan.pending import (
     resolve_workgroup,
     uncertain_member,
 )
+from telegent_iac.state.edits import rename_address, rename_schedule
 from telegent_iac.state.model import MemberState, PendingCreate, ScheduleState, State, WorkgroupState, utc_now
 from telegent_iac.state.store import StateStore
 

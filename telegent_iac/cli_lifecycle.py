@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 
 from telegent_iac import lifecycle, workflow
-from telegent_iac.addresses import SCHEDULE
 from telegent_iac.cli import (
     allow_secret_option,
     api_options,
@@ -22,6 +21,7 @@ from telegent_iac.cli import (
     state_options,
 )
 from telegent_iac.errors import UserError
+from telegent_iac.model.addresses import SCHEDULE
 from telegent_iac.plan.pending import uncertain_member_message
 from telegent_iac.state import open_store
 from telegent_iac.state.store import StateStore

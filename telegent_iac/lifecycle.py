@@ -18,18 +18,11 @@ from typing import Any, Protocol
 import yaml
 
 from telegent_iac import __version__, config, spec
-from telegent_iac.addresses import (
-    SCHEDULE,
-    is_address,
-    rename_address,
-    rename_schedule,
-    retarget,
-    slugify,
-    unique_address,
-)
 from telegent_iac.api.failures import NotFoundError
 from telegent_iac.errors import UserError
-from telegent_iac.model import (
+from telegent_iac.model.addresses import SCHEDULE, is_address, slugify, unique_address
+from telegent_iac.model.live import READ_IGNORED, live_fields, live_members
+from telegent_iac.model.workgroups import (
     LiveSummary,
     Member,
     Workgroup,
@@ -40,8 +33,8 @@ from telegent_iac.model import (
     workgroup_refs,
 )
 from telegent_iac.plan.pending import uncertain_member
-from telegent_iac.plan.planner import READ_IGNORED, live_fields, live_members
 from telegent_iac.plan.schedules import live_known_fields, schedule_addressed
+from telegent_iac.state.edits import rename_address, rename_schedule, retarget
 from telegent_iac.state.model import MemberState, ScheduleState, State, WorkgroupState
 
 Progress = Callable[[str], None]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegent_iac import __version__, config, spec
 from telegent_iac.errors import UserError
-from telegent_iac.model import Desired, LiveSummary
+from telegent_iac.model.workgroups import Desired, LiveSummary
 from telegent_iac.plan import saved as saved_plans
 from telegent_iac.plan.model import CREATE, IMPORT, Plan
 from telegent_iac.plan.pending import AMBIGUOUS, IN_FLIGHT, age_seconds, resolve_all, resolve_schedule

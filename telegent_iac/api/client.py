@@ -38,7 +38,7 @@ from telegent_iac.api.retry import (
     request_not_sent,
 )
 from telegent_iac.api.tokens import TokenCache
-from telegent_iac.model import LiveSummary
+from telegent_iac.model.workgroups import LiveSummary
 
 DEFAULT_API_URL = "https://api.telegent.com"
 DEFAULT_RATE_LIMIT = 50

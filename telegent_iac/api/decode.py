@@ -18,7 +18,7 @@ from typing import Any
 
 from telegent_iac import spec
 from telegent_iac.api.failures import ApiError
-from telegent_iac.model import (
+from telegent_iac.model.workgroups import (
     ACTIVITIES,
     UNSAID,
     LiveSummary,

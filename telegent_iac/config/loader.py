@@ -12,12 +12,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from telegent_iac import model, sensitive
+from telegent_iac import sensitive
 from telegent_iac.config import schema as config_schema
 from telegent_iac.config.interpolate import VAR_NAME, Interpolation
 from telegent_iac.config.yamlfile import Document, PathKey, parse, read_text
 from telegent_iac.errors import ERROR, Position, Problem, UserError
-from telegent_iac.model import (
+from telegent_iac.model import workgroups as model
+from telegent_iac.model.workgroups import (
     Desired,
     ImportEntry,
     Member,
@@ -684,10 +685,7 @@ def _check_names(entries: list[_Entry], run: _Run, what: str = "workgroup") -> N
 
 
 def _edges(entry: _Entry, addresses: Mapping[str, _Entry]) -> list[str]:
-    targets = [address for _, address in model.workgroup_refs(entry.fields)]
-    for member, _ in entry.members:
-        targets.extend(address for _, address in model.member_refs(member))
-    return [target for target in dict.fromkeys(targets) if target in addresses]
+    return [t for t in model.references(entry.fields, (member for member, _ in entry.members)) if t in addresses]
 
 
 def _check_cycles(entries: list[_Entry], addresses: Mapping[str, _Entry], run: _Run) -> None:

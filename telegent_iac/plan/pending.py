@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from telegent_iac.model import ACTIVITIES, LiveSummary, type_matches, unsaid_fields
-from telegent_iac.plan.planner import live_members, name_key
+from telegent_iac.model.live import live_members, name_key
+from telegent_iac.model.workgroups import ACTIVITIES, LiveSummary, type_matches, unsaid_fields
 from telegent_iac.state.model import MemberState, PendingCreate, State, WorkgroupState, utc_now
 
 ADOPTED = "adopted"

@@ -12,18 +12,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegent_iac import spec
-from telegent_iac.addresses import SCHEDULE, rename_address, rename_schedule
 from telegent_iac.errors import UserError
-from telegent_iac.model import (
+from telegent_iac.model.addresses import SCHEDULE
+from telegent_iac.model.live import READ_IGNORED, addressify, live_fields, live_members, name_key
+from telegent_iac.model.workgroups import (
     ACTIVITIES,
-    UNSAID,
     Desired,
     LiveSummary,
     Member,
     Workgroup,
     member_key,
     member_refs,
-    members_known,
     type_matches,
     unsaid_fields,
     workgroup_refs,
@@ -41,15 +40,13 @@ from telegent_iac.plan.model import (
     ResourceChange,
 )
 from telegent_iac.plan.schedules import plan_schedules, repoint_schedules, schedule_addressed
+from telegent_iac.state.edits import rename_address, rename_schedule
 from telegent_iac.state.model import MemberState, State, WorkgroupState
 
 REFRESH_MODES = ("summary", "full", "sample", "refresh-only")
 # Below this many managed workgroups the destroy threshold does not apply (as octoDNS does):
 # deleting 1 of 3 is 33% but hardly a mass deletion.
 THRESHOLD_MIN_MANAGED = 10
-# Sent on writes to say which (sub-)account acts, never compared on reads: the docs show reads
-# echoing the caller's own key, the sub-account's, or nothing.
-READ_IGNORED = frozenset({"AccountId"})
 
 
 @dataclass(frozen=True)
@@ -61,39 +58,6 @@ class PlanOptions:
     destroy_threshold: float = 30.0  # percent of managed workgroups
     force: bool = False
     targets: Sequence[str] = ()  # --target: plan only these addresses and what they need
-
-
-def addressify(fields: Mapping[str, Any], id_to_address: Mapping[str, str], member: bool = False) -> dict[str, Any]:
-    """Live fields hold WorkgroupIds where the model holds addresses: map the known ones back."""
-    out = dict(fields)
-    refs = member_refs(fields) if member else workgroup_refs(fields)
-    for name, value in refs:
-        if value in id_to_address:
-            out[name] = id_to_address[value]
-    return out
-
-
-def live_members(
-    detail: Mapping[str, Any], id_to_address: Mapping[str, str]
-) -> dict[str, dict[str, Any]] | None:
-    """WorkgroupActivityId -> member fields (address form) from a workgroup's live detail;
-    None when the detail did not list activities (the members are unknown, not none)."""
-    if not members_known(detail):
-        return None
-    out: dict[str, dict[str, Any]] = {}
-    for activity in detail[ACTIVITIES]:
-        activity_id = activity.get("WorkgroupActivityId")
-        if activity_id:
-            fields = {k: v for k, v in activity.items() if k not in ("WorkgroupActivityId", "WorkgroupId", UNSAID)}
-            out[str(activity_id)] = addressify(fields, id_to_address, member=True)
-    return out
-
-
-def live_fields(detail: Mapping[str, Any], id_to_address: Mapping[str, str]) -> dict[str, Any]:
-    """The canonical fields a live detail set (what it did not say is in `unsaid_fields`)."""
-    known = spec.workgroup_fields()
-    fields = {k: v for k, v in detail.items() if k in known and k not in READ_IGNORED}
-    return addressify(fields, id_to_address)
 
 
 def diff_fields(before: Mapping[str, Any], after: Mapping[str, Any], keys: set[str] | None = None) -> list[str]:
@@ -263,12 +227,6 @@ def _plan_create(wg: Workgroup, reason: str = "declared, not yet created") -> Re
         reason=reason,
         members=[MemberChange(m.key, [CREATE], after=dict(m.fields), reason="new member") for m in wg.members],
     )
-
-
-def name_key(name: str) -> str:
-    """Names compared for identity: a live workgroup whose Name differs only in case or
-    surrounding spaces could be the declared one (some readings may normalise Names)."""
-    return name.strip().casefold()
 
 
 def _named(same_name: Sequence[LiveSummary]) -> str:

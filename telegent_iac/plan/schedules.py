@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from telegent_iac import spec
-from telegent_iac.model import Desired, canonical_schedule
+from telegent_iac.model.workgroups import Desired, canonical_schedule
 from telegent_iac.plan.model import CREATE, IMPORT, NOOP, UPDATE, Conflict, Drift, Plan, ScheduleChange
 from telegent_iac.state.model import State
 

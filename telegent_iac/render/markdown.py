@@ -3,7 +3,7 @@ GitHub's 65,536-character limit by shortening lists and details, with a note say
 
 from __future__ import annotations
 
-from telegent_iac.model import Member, Workgroup
+from telegent_iac.model.workgroups import Member, Workgroup
 from telegent_iac.plan.model import DELETE, Plan, ResourceChange
 from telegent_iac.render.common import HEADLINES, SYMBOLS, assignment, field_lines, fmt, grouped, member_lines
 from telegent_iac.render.escape import escape_text

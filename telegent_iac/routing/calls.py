@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from telegent_iac.model import Desired, Workgroup
+from telegent_iac.model.workgroups import Desired, Workgroup
 from telegent_iac.routing import schedule as hours
 from telegent_iac.routing.flow import NUMBER_FIELDS, ordered_members, person
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegent_iac.model import Desired, RoutingTest
+from telegent_iac.model.workgroups import Desired, RoutingTest
 from telegent_iac.routing.calls import Outcome, route
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from telegent_iac.model import Member, Workgroup
+from telegent_iac.model.workgroups import Member, Workgroup
 
 NUMBER_FIELDS = ("TelegentPhone", "TollFreeNumber")
 # Node kinds, in the order a diagram lists them.

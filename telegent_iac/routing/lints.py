@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from telegent_iac.errors import ERROR, WARNING, Finding, Position
-from telegent_iac.model import Desired, Workgroup, member_refs, workgroup_refs
+from telegent_iac.model.workgroups import Desired, Workgroup, member_refs, workgroup_refs
 from telegent_iac.routing.flow import NUMBER_FIELDS
 from telegent_iac.routing.numbers import country_of, is_valid
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from telegent_iac import model, spec
+from telegent_iac import spec
 from telegent_iac.api import decode
 from telegent_iac.api.failures import ApiError
-from telegent_iac.model import LiveSummary
+from telegent_iac.model import workgroups as model
+from telegent_iac.model.workgroups import LiveSummary
 
 ITEMS = [
     {"WorkgroupId": "WID-1", "Name": "Support", "Type": "round-robin", "Active": True},

@@ -15,7 +15,7 @@ import pytest
 from telegent_iac import spec
 from telegent_iac.api.client import TelegentClient
 from telegent_iac.apply import Applier, ApplyResult, Event
-from telegent_iac.model import Desired, Member, Workgroup, canonical_member, canonical_workgroup, member_key
+from telegent_iac.model.workgroups import Desired, Member, Workgroup, canonical_member, canonical_workgroup, member_key
 from telegent_iac.plan.planner import PlanOptions, make_plan
 from telegent_iac.state import FileStateStore, State
 from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from telegent_iac.addresses import is_address, rename_address, slugify, unique_address
+from telegent_iac.model.addresses import is_address, slugify, unique_address
+from telegent_iac.state.edits import rename_address
 from telegent_iac.state.model import MemberState, State, WorkgroupState
 
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from telegent_iac.lifecycle import build_export
-from telegent_iac.model import LiveSummary
+from telegent_iac.model.workgroups import LiveSummary
 from tests.lifecycle.conftest import Workspace, base, make_workspace
 
 CREATE = "/v1.0/workgroups"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegent_iac.model import LiveSummary
+from telegent_iac.model.workgroups import LiveSummary
 from telegent_iac.plan.pending import (
     ADOPTED,
     AMBIGUOUS,

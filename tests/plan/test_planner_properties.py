@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from telegent_iac.model import (
+from telegent_iac.model.workgroups import (
     Desired,
     LiveSummary,
     Member,

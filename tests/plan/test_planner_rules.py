@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegent_iac.model import Desired, ImportEntry, LiveSummary, Workgroup, canonical_workgroup
+from telegent_iac.model.workgroups import Desired, ImportEntry, LiveSummary, Workgroup, canonical_workgroup
 from telegent_iac.plan.model import DELETE, NOOP
 from telegent_iac.plan.planner import THRESHOLD_MIN_MANAGED, PlanOptions, make_plan
 from telegent_iac.state.model import State, WorkgroupState

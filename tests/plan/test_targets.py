@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from telegent_iac.errors import UserError
-from telegent_iac.model import (
+from telegent_iac.model.workgroups import (
     Desired,
     LiveSummary,
     Member,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from telegent_iac.api import decode
-from telegent_iac.model import Desired, LiveSummary, Member, Workgroup
+from telegent_iac.model.workgroups import Desired, LiveSummary, Member, Workgroup
 from telegent_iac.plan.model import NOOP
 from telegent_iac.plan.planner import PlanOptions, make_plan
 from telegent_iac.state.model import MemberState, State, WorkgroupState

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from telegent_iac.config import load
 from telegent_iac.errors import UserError
-from telegent_iac.model import Desired
+from telegent_iac.model.workgroups import Desired
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "workgroups.yaml"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from telegent_iac.model import Desired
+from telegent_iac.model.workgroups import Desired
 from telegent_iac.routing import schedule as hours
 from telegent_iac.routing.calls import Outcome, route
 

@@ -12,7 +12,7 @@ freshly applied workgroup never shows a spurious change:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -54,10 +54,7 @@ class Workgroup:
 
     def references(self) -> set[str]:
         """Addresses of the workgroups this one (or one of its members) points at."""
-        refs = {address for _, address in workgroup_refs(self.fields)}
-        for member in self.members:
-            refs.update(address for _, address in member_refs(member.fields))
-        return refs
+        return set(references(self.fields, (m.fields for m in self.members)))
 
 
 @dataclass(frozen=True)
@@ -310,6 +307,15 @@ def workgroup_refs(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
         if str(fields.get(type_field, "")).lower() == "workgroup" and fields.get(id_field):
             refs.append((id_field, str(fields[id_field])))
     return refs
+
+
+def references(fields: Mapping[str, Any], members: Iterable[Mapping[str, Any]]) -> list[str]:
+    """What a workgroup with these fields and members points at, in order, each once: the
+    edges of the reference graph (config cycles, apply order)."""
+    targets = [target for _, target in workgroup_refs(fields)]
+    for member in members:
+        targets.extend(target for _, target in member_refs(member))
+    return list(dict.fromkeys(targets))
 
 
 def member_refs(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
