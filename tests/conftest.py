@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, settings
 from telegent_iac import sensitive
 from telegent_sandbox import SandboxOptions, SandboxServer
 from tests.support.sandbox_http import SandboxFactory, get_token
+from tests.support.trials import FIGURES, Figures, report_figures
 
 __all__ = ["SandboxFactory", "get_token", "sandbox", "sandbox_factory"]
 
@@ -53,6 +54,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    report_figures(terminalreporter)
     seed = os.environ.get(SEED_ENV)
     terminalreporter.write_line(f"reliability trials seeded from {seed} (replay: --reliability-seed {seed})")
 
@@ -65,6 +67,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where every test must run: {reason}"
+
+
+@pytest.fixture(scope="session")
+def figures() -> Figures:
+    """The session's reliability figures (a trial adds what it counted)."""
+    return FIGURES
 
 
 @pytest.fixture

@@ -10,15 +10,15 @@ in-process (about 220 runs in a few seconds); the slow run starts each as a subp
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from bad_inputs import Case, cases, generated_cases
 from click.testing import CliRunner
 
 from telegent_iac.cli import main
-
-from .conftest import Cli, Figures, cli_env
+from telegent_sandbox import SandboxServer
+from tests.bad_inputs import Case, cases, generated_cases
+from tests.reliability.conftest import Cli, cli_env
+from tests.support.trials import Figures
 
 ALL = cases()
 COMMANDS = ("validate", "plan")
@@ -46,10 +46,9 @@ def test_corpus_is_large_enough() -> None:
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_every_case_in_process(command: str, start_sandbox: Any, tmp_path: Path, figures: Figures,
+def test_every_case_in_process(command: str, sandbox: SandboxServer, tmp_path: Path, figures: Figures,
                                monkeypatch: pytest.MonkeyPatch) -> None:
-    server = start_sandbox()
-    for name, value in cli_env(server).items():
+    for name, value in cli_env(sandbox).items():
         monkeypatch.setenv(name, value)
     runner = CliRunner()
     every = ALL + generated_cases(tmp_path)
@@ -58,18 +57,17 @@ def test_every_case_in_process(command: str, start_sandbox: Any, tmp_path: Path,
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise AssertionError(f"{case.name}: `{command}` raised {result.exception!r}") from result.exception
         _check_output(case, command, result.exit_code, result.stdout, result.stderr)
-    assert server.control.request_count() == 0, server.control.requests()[:5]
+    assert sandbox.control.request_count() == 0, sandbox.control.requests()[:5]
     assert not (tmp_path / "state" / "telegent.state.json").exists()
     figures.add(bad_input_cases=len(every) if command == "validate" else 0, bad_input_cli_runs=len(every),
-                bad_input_requests_sent=server.control.request_count())
+                bad_input_requests_sent=sandbox.control.request_count())
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", ALL, ids=[case.name for case in ALL])
-def test_every_case_subprocess(case: Case, start_sandbox: Any, tmp_path: Path) -> None:
-    server = start_sandbox()
-    cli = Cli(cli_env(server), tmp_path)
+def test_every_case_subprocess(case: Case, sandbox: SandboxServer, tmp_path: Path) -> None:
+    cli = Cli(cli_env(sandbox), tmp_path)
     for command in COMMANDS:
         result = cli.run(*_args(command, case, tmp_path), env=case.env)
         _check_output(case, command, result.returncode, result.stdout, result.stderr)
-    assert server.control.request_count() == 0
+    assert sandbox.control.request_count() == 0

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bad_inputs import CASES, Case, cases, generated_cases
 from telegent_iac.config import load
 from telegent_iac.errors import UserError
+from tests.bad_inputs import CASES, Case, cases, generated_cases
 
 ALL = cases()
 

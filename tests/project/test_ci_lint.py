@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import REPO
+from tests.support.cli import REPO
 
 WORKFLOW = REPO / "examples" / "ci" / "github-actions.yml"
 ACTION = REPO / "action.yml"

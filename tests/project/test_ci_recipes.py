@@ -17,8 +17,7 @@ import yaml
 
 from telegent_iac.cli import main
 from telegent_iac.render.markdown import MARKER
-
-from .helpers import REPO
+from tests.support.cli import REPO
 
 GITHUB = REPO / "examples" / "ci" / "github-actions.yml"
 ACTION = REPO / "action.yml"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tomllib
 
-from .helpers import REPO
+from tests.support.cli import REPO
 
 
 def test_metadata_is_ready_to_publish() -> None:

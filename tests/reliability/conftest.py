@@ -1,14 +1,12 @@
 """Helpers for the reliability suites (issue 7): the real CLI in a subprocess against a real
 sandbox served from the test process over loopback, and the checks every suite ends with.
 
-Figures (trials, faults injected, duplicates found, IDs lost) are collected per session and
-printed at the end of the run; docs/reliability.md quotes the last full run.
+The figures they count are tests/support/trials.py's.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import random
 import subprocess
@@ -17,7 +15,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,40 +29,6 @@ from telegent_iac.state.model import State
 from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxOptions, SandboxServer
 
 REPO = Path(__file__).resolve().parents[2]
-
-# --- figures -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Figures:
-    counts: Counter[str] = field(default_factory=Counter)
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, **counts: int) -> None:
-        self.counts.update(counts)
-
-
-_FIGURES = Figures()
-
-
-@pytest.fixture(scope="session")
-def figures() -> Figures:
-    return _FIGURES
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _FIGURES.counts:
-        return
-    terminalreporter.section("reliability figures")
-    for name, value in sorted(_FIGURES.counts.items()):
-        terminalreporter.write_line(f"{name}: {value}")
-    for note in _FIGURES.notes:
-        terminalreporter.write_line(note)
-    out = os.environ.get("TELEGENT_RELIABILITY_REPORT")
-    if out:
-        report = {**_FIGURES.counts, "reliability_seed": int(os.environ["TELEGENT_RELIABILITY_SEED"])}
-        Path(out).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-
 
 # --- seeds ---------------------------------------------------------------------------------------
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from telegent_iac.state.model import State
+from tests.support.trials import Figures
 
-from .conftest import Cli, Figures, cli_env, verify, workgroup_names, write_config
+from .conftest import Cli, cli_env, verify, workgroup_names, write_config
 
 RUNS = 5
 PER_RUN = 10

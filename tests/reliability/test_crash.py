@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
+from tests.support.trials import Figures
+
 from .conftest import (
     Cli,
-    Figures,
     cli_env,
     read_state,
     settle,

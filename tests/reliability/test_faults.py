@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import Cli, Figures, apply_until_converged, cli_env, trial_seeds, verify, workgroup_names, write_config
+from tests.support.trials import Figures
+
+from .conftest import Cli, apply_until_converged, cli_env, trial_seeds, verify, workgroup_names, write_config
 
 MAX_RUNS = 10
 FAST_SEEDS = (7,)

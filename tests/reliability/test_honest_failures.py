@@ -13,7 +13,7 @@ import pytest
 from telegent_iac import workflow
 from telegent_iac.state import FileStateStore, State
 from telegent_sandbox import SandboxServer
-from tests.gitops.helpers import cli_env, live_names, run
+from tests.support.cli import cli_env, live_names, run
 
 from .conftest import read_state
 

@@ -91,7 +91,7 @@ def setup(tmp_path: Path, start_sandbox: Any) -> tuple[Cli, Path]:
     return Cli(cli_env(server), tmp_path), tmp_path
 
 
-# The store-level tests (tests/state/test_own_files.py) cover every file and kind in-process;
+# The store-level tests (tests/store_contract/test_own_files.py) cover every file and kind in-process;
 # here the fast run takes one of each kind through the real command, the slow run all of them.
 FAST = {"state-dangling-symlink", "state-fifo", "lock-directory", "lock-huge-pid", "state-nested-100000",
         "audit-symlink"}

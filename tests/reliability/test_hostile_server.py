@@ -14,7 +14,7 @@ from telegent_iac.api.client import ENV_MAX_RESPONSE, ENV_MAX_RETRY_AFTER, ENV_T
 from telegent_iac.api.failures import ApiError, ConfigError
 from telegent_iac.api.pacing import RateLimiter
 from telegent_sandbox import SandboxServer
-from tests.gitops.helpers import cli_env, run
+from tests.support.cli import cli_env, run
 from tests.support.hostile_server import Behaviour, HostileServer, hostile_server
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import Cli, Figures, cli_env, read_state, settle, trial_seeds, verify, workgroup_names, write_config
+from tests.support.trials import Figures
+
+from .conftest import Cli, cli_env, read_state, settle, trial_seeds, verify, workgroup_names, write_config
 
 PARALLELISM = 4
 RANDOM_MOMENT_SEEDS = (5,)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from telegent_iac.state import open_store
-from tests.state.conftest import PG_DSN, needs_pg, pg_location
+from tests.store_contract.conftest import PG_DSN, needs_pg, pg_location
 
 from .conftest import Cli, cli_env, live_names, read_state, workgroup_names, write_config
 

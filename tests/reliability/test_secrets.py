@@ -10,7 +10,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .conftest import Cli, Figures, cli_env, verify, workgroup_names, write_config
+from tests.support.trials import Figures
+
+from .conftest import Cli, cli_env, verify, workgroup_names, write_config
 
 CANARY_KEY = "DID-canary"
 

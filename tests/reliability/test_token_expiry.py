@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from telegent_iac import spec
+from tests.support.trials import Figures
 
-from .conftest import Cli, Figures, cli_env, verify, workgroup_names, write_config
+from .conftest import Cli, cli_env, verify, workgroup_names, write_config
 
 
 def test_long_apply_outlives_many_tokens(start_sandbox: Any, tmp_path: Path, figures: Figures) -> None:

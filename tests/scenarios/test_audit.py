@@ -13,8 +13,7 @@ import yaml
 
 from telegent_iac.api.client import TelegentClient
 from telegent_sandbox import SandboxServer
-
-from .helpers import cli_env, copy_example, run, state_path
+from tests.support.cli import cli_env, copy_example, run, state_path
 
 SECRET = "canary-secret-XYZ"
 MUTATING = ("/v1.0/schedules", "/v1.0/workgroups", "/v1.0/workgroups/update", "/v1.0/workgroups/delete",

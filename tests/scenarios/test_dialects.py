@@ -26,7 +26,7 @@ from telegent_sandbox.options import (
     WRONG_SCOPE_STATUSES,
 )
 from tests.conftest import get_token
-from tests.lifecycle.conftest import Workspace, base, make_workspace
+from tests.scenarios.conftest import Workspace, base, make_workspace
 
 AXES: dict[str, tuple[Any, ...]] = {
     "detail": DETAILS,

@@ -11,7 +11,7 @@ import yaml
 
 from telegent_iac.lifecycle import build_export
 from telegent_iac.model.workgroups import LiveSummary
-from tests.lifecycle.conftest import Workspace, base, make_workspace
+from tests.scenarios.conftest import Workspace, base, make_workspace
 
 CREATE = "/v1.0/workgroups"
 

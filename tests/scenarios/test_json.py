@@ -13,8 +13,7 @@ import yaml
 
 from telegent_iac.api.client import TelegentClient
 from telegent_sandbox import SandboxServer
-
-from .helpers import REPO, cli_env, copy_example, json_lines, run, state_path
+from tests.support.cli import REPO, cli_env, copy_example, json_lines, run, state_path
 
 V1: dict[str, dict[str, Any]] = {
     "keep": {"Name": "Keep", "Type": "simultaneous"},

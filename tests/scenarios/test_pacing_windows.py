@@ -7,7 +7,7 @@ from pathlib import Path
 
 from telegent_sandbox import SandboxServer
 from tests.conftest import SandboxFactory
-from tests.core.helpers import env_for, live_names, run
+from tests.support.core_helpers import env_for, live_names, run
 
 
 def write_config(path: Path, n: int) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from telegent_sandbox import SandboxServer
 from tests.conftest import SandboxFactory, get_token
-from tests.core.helpers import FIXTURES, env_for, live_names, read_state, run
+from tests.support.core_helpers import FIXTURES, env_for, live_names, read_state, run
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from telegent_iac.api.client import TelegentClient
 from telegent_iac.errors import UserError
 from telegent_iac.plan import saved
 from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
-from tests.gitops.helpers import cli_env, copy_example, live_names, run, state_path
+from tests.support.cli import cli_env, copy_example, live_names, run, state_path
 
 
 def plan_out(env: dict[str, str], tmp_path: Path, config: Path, *extra: str) -> Path:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from telegent_iac.state.file import FileStateStore
-from tests.lifecycle.conftest import Workspace
+from tests.scenarios.conftest import Workspace
 
 DETAIL = "/v1.0/workgroups"
 

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from telegent_iac.api.client import TelegentClient
 from telegent_sandbox import SandboxServer
-
-from .helpers import cli_env, copy_example, create_direct, live_names, run, state_path
+from tests.support.cli import cli_env, copy_example, create_direct, live_names, run, state_path
 
 DECLARED = ["After hours", "Billing", "Main menu", "Sales", "Support"]
 

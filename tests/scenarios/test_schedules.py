@@ -10,7 +10,7 @@ from typing import Any
 
 from telegent_iac.api.client import TelegentClient
 from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
-from tests.gitops.helpers import cli_env, run
+from tests.support.cli import cli_env, run
 
 CONFIG = """\
 schedules:

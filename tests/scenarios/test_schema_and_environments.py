@@ -12,8 +12,7 @@ import pytest
 import yaml
 
 from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
-
-from .helpers import REPO, cli_env, json_lines, live_names, run
+from tests.support.cli import REPO, cli_env, json_lines, live_names, run
 
 EXAMPLES = REPO / "examples"
 ENVIRONMENTS = EXAMPLES / "environments"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from telegent_sandbox import DEMO_ACCOUNT_KEY, SandboxServer
-from tests.gitops.helpers import cli_env, copy_example, live_names, run, state_path
+from tests.support.cli import cli_env, copy_example, live_names, run, state_path
 from tests.support.sandbox_http import SandboxFactory
 
 OTHER_KEY, OTHER_SECRET = "DID-other-account", "other-account-secret"

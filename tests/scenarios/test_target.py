@@ -9,8 +9,7 @@ from pathlib import Path
 
 from telegent_iac.api.client import TelegentClient
 from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
-
-from .helpers import cli_env, copy_example, live_names, run, state_path
+from tests.support.cli import cli_env, copy_example, live_names, run, state_path
 
 
 def test_plan_and_apply_with_targets_and_a_saved_targeted_plan(sandbox: SandboxServer, tmp_path: Path) -> None:

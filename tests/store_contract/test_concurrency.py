@@ -12,7 +12,7 @@ import pytest
 from telegent_iac.state import open_store
 
 from .conftest import needs_pg, pg_location
-from .test_state_contract import worker
+from .test_contract import worker
 
 
 def run_incrementers(location: str, processes: int, times: int) -> list[int]:

@@ -18,7 +18,7 @@ from telegent_iac.state.model import FORMAT_VERSION, AccountBinding, PendingCrea
 from .conftest import StoreFactory
 
 REPO = Path(__file__).resolve().parents[2]
-WORKERS = str(Path(__file__).with_name("workers.py"))
+WORKERS = str(Path(__file__).parents[1] / "support" / "store_workers.py")
 
 
 def sample_state() -> State:

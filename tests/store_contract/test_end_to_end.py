@@ -7,7 +7,7 @@ from pathlib import Path
 
 from telegent_iac.state import open_store
 from telegent_sandbox import SandboxServer
-from tests.core.helpers import FIXTURES, env_for, live_names, run
+from tests.support.core_helpers import FIXTURES, env_for, live_names, run
 
 
 def test_apply_then_noop_plan_on_each_store(sandbox: SandboxServer, location: str, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from telegent_iac.state import FileStateStore, LockError, State, StateError, ope
 from telegent_iac.state.model import WorkgroupState
 from telegent_iac.state.store import LockInfo, boot_id, pid_namespace
 
-from .test_state_contract import sample_state
+from .test_contract import sample_state
 
 
 def dead_pid() -> int:

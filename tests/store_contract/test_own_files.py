@@ -22,8 +22,8 @@ from telegent_iac.state import FileStateStore, LockError, StateError
 from telegent_iac.state import file as file_store
 from telegent_iac.state.store import boot_id, pid_namespace
 
-from .test_state_contract import sample_state
-from .test_state_file import dead_pid, write_lock
+from .test_contract import sample_state
+from .test_file_store import dead_pid, write_lock
 
 WHICH = ["path", "backup_path", "lock_path", "guard_path", "audit_path", "journal_path"]
 

@@ -10,7 +10,7 @@ from telegent_iac.state import FileStateStore, StateError
 from telegent_iac.state.transfer import pull, push, transfer
 
 from .conftest import StoreFactory
-from .test_state_contract import sample_state
+from .test_contract import sample_state
 
 
 def file_with(tmp_path: Path, name: str, writes: int) -> FileStateStore:

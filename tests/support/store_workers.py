@@ -1,4 +1,4 @@
-"""Child processes for the kill and concurrency tests: `python tests/state/workers.py CMD LOCATION ...`.
+"""Child processes for the kill and concurrency tests: `python tests/support/store_workers.py CMD LOCATION ...`.
 
 hold LOCATION           take the lock, print its ID, then sleep until killed
 increment LOCATION N    N times: lock, read, add one to the counter, write; print each serial

@@ -16,8 +16,7 @@ from telegent_iac.cli import main
 from telegent_iac.plan.model import PLAN_FORMAT_VERSION
 from telegent_iac.state.file import FileStateStore
 from telegent_sandbox import SandboxServer
-
-from .helpers import cli_env, copy_example, json_lines, run, state_path
+from tests.support.cli import cli_env, copy_example, json_lines, run, state_path
 
 ANSI = "\x1b["
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from telegent_iac.cli import EXIT_ERROR, EXIT_INTERRUPTED, Cli, main
 from telegent_sandbox import SandboxServer
-from tests.gitops.helpers import cli_env, copy_example, run, state_path
+from tests.support.cli import cli_env, copy_example, run, state_path
 
 
 def walk(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], click.Command]]:

@@ -16,7 +16,7 @@ from telegent_iac import spec
 from telegent_iac.cli import main
 from telegent_iac.config.fmt import FormatError, format_text
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 WORKGROUP_ORDER = [*spec.workgroup_fields(), "members", "prevent_destroy", "allow_replace"]
 MEMBER_ORDER = [*spec.member_fields(), "key"]
 

@@ -10,7 +10,7 @@ import pytest
 from telegent_iac.config import load
 from telegent_iac.errors import Position, UserError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "workgroups.yaml"
 ENVIRONMENTS = REPO / "examples" / "environments"
 

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from bad_inputs import cases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from telegent_iac.config import load, yamlfile
 from telegent_iac.errors import UserError
+from tests.bad_inputs import cases
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 needs_libyaml = pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
 
 

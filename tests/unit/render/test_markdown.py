@@ -11,8 +11,7 @@ import yaml
 from telegent_iac.plan.model import CREATE, NOOP, UPDATE, Conflict, Drift, Plan, ResourceChange
 from telegent_iac.render.markdown import GITHUB_COMMENT_LIMIT, MARKER, SHORTENED_NOTE, render_markdown
 from telegent_sandbox import SandboxServer
-
-from .helpers import cli_env, create_direct, run, state_path
+from tests.support.cli import cli_env, create_direct, run, state_path
 
 HOSTILE = (
     "a|b || `tick` ``` <script>alert(1)</script> <img src=x onerror=alert(1)> **bold** _em_ "

@@ -13,8 +13,7 @@ from telegent_iac.model.workgroups import Member, Workgroup
 from telegent_iac.plan.model import CREATE, NOOP, UPDATE, MemberChange, Plan, ResourceChange
 from telegent_iac.render.markdown import call_flow, render_markdown
 from telegent_iac.routing import diagram, flow
-
-from .helpers import EXAMPLE
+from tests.support.routing_helpers import EXAMPLE
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -22,7 +21,7 @@ GOLDEN = Path(__file__).parent / "golden"
 @pytest.mark.parametrize(("fmt", "golden"), [("mermaid", "example.mmd"), ("dot", "example.dot")])
 def test_the_example_graph_matches_the_golden_file(fmt: str, golden: str) -> None:
     # Regenerate after an intended change:
-    #   telegent-iac graph examples/workgroups.yaml --format FMT > tests/routing/golden/FILE
+    #   telegent-iac graph examples/workgroups.yaml --format FMT > tests/unit/routing/golden/FILE
     result = CliRunner(env={"NO_COLOR": "1"}).invoke(main, ["graph", str(EXAMPLE), "--format", fmt])
     assert result.exit_code == 0, result.output
     assert result.stdout == (GOLDEN / golden).read_text(encoding="utf-8")

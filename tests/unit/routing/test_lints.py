@@ -10,8 +10,7 @@ from click.testing import CliRunner
 
 from telegent_iac.cli import main
 from telegent_iac.routing.lints import RULES
-
-from .helpers import EXAMPLE, load_text, problems, warnings, write
+from tests.support.routing_helpers import EXAMPLE, load_text, problems, warnings, write
 
 # A small, clean call flow; each test below breaks one thing in it.
 CLEAN = """\

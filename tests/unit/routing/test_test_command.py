@@ -9,8 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from telegent_iac.cli import main
-
-from .helpers import EXAMPLE, write
+from tests.support.routing_helpers import EXAMPLE, write
 
 # An API URL where nothing listens and no credentials: any request would fail the run.
 OFFLINE = {"NO_COLOR": "1", "TELEGENT_API_URL": "http://127.0.0.1:9", "TELEGENT_ACCOUNT_KEY": "",

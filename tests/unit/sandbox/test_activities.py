@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_client import Api
 
 from telegent_sandbox import SandboxServer
 from tests.conftest import SandboxFactory
+from tests.support.sandbox_api import Api
 
 ACTIVITY = "/v1.0/workgroups/activity"
 

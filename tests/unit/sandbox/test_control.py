@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from sandbox_client import Api
 
 from telegent_sandbox import DEMO_ACCOUNT_SECRET, SandboxOptions, SandboxServer
 from telegent_sandbox.command import sandbox_command
+from tests.support.sandbox_api import Api
 from tests.support.sandbox_http import SandboxFactory, http_client
 
 HTTP = http_client()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from sandbox_client import Api
-
 from telegent_sandbox import SandboxServer
+from tests.support.sandbox_api import Api
 from tests.support.sandbox_http import SandboxFactory, get_token
 
 

@@ -8,10 +8,10 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from sandbox_client import Api
 
 from telegent_sandbox import SandboxServer
 from telegent_sandbox import app as sandbox_app
+from tests.support.sandbox_api import Api
 from tests.support.sandbox_http import SandboxFactory, http_client
 
 HTTP = http_client()

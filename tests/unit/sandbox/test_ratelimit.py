@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 
-from sandbox_client import Api
-
 from telegent_sandbox.ratelimit import RollingWindowLimiter
+from tests.support.sandbox_api import Api
 from tests.support.sandbox_http import SandboxFactory, get_token, http_client
 
 HTTP = http_client()

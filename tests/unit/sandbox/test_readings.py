@@ -7,12 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_client import Api
 
 from telegent_iac import spec
 from telegent_sandbox import SandboxOptions
 from telegent_sandbox.options import EXAMPLE_DETAIL_FIELDS
 from tests.conftest import SandboxFactory
+from tests.support.sandbox_api import Api
 
 ACTIVITY = "/v1.0/workgroups/activity"
 

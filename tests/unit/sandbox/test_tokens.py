@@ -7,10 +7,10 @@ import time
 from datetime import UTC, datetime
 
 import httpx
-from sandbox_client import Api
 
 from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
 from telegent_sandbox.token_issuer import endpoint_scope, format_expiry
+from tests.support.sandbox_api import Api
 from tests.support.sandbox_http import SandboxFactory, get_token, http_client
 
 TOKENS = "/v1.0/oauth2/tokens"

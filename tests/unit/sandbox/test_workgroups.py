@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 import uuid
 
-from sandbox_client import Api
-
 from telegent_iac import spec
 from telegent_sandbox import SandboxServer
+from tests.support.sandbox_api import Api
 from tests.support.sandbox_http import SandboxFactory, http_client
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
