@@ -6,7 +6,10 @@ libyaml is missing) turns it into events, and `_Builder` turns the events into d
 and scalars itself. Building from events rather than from `yaml.compose` nodes is what keeps
 10,000 workgroups fast (compose spends most of its time in the Python resolver, see
 docs/config.md), and doing it ourselves is where duplicate keys, merge keys, interpolation
-and the alias budget are handled.
+and the alias budget are handled. A file of the common shape (block mappings and lists of
+one-line scalars, nothing else) is first read line by line, which gives the same values and
+positions without the cost of an event object per token; any other file, and any file with
+a problem, goes through the events.
 """
 
 from __future__ import annotations
@@ -155,6 +158,9 @@ def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
 
 def parse(text: str, shown: str, interpolate: Interpolator | None) -> Document:
     """Parse one file's text; every problem found is in the returned document."""
+    fast = _parse_block_subset(text, shown, interpolate)
+    if fast is not None:
+        return fast
     doc = Document(shown)
     builder = _Builder(doc, interpolate)
     loader = None
@@ -345,13 +351,7 @@ class _Builder:
             return
         tag = event.tag
         if tag is None or tag == "!":
-            tag = _STR
-            if event.implicit[0]:
-                value = event.value
-                for candidate, regexp in _IMPLICIT.get(value[:1], ()):
-                    if regexp.match(value):
-                        tag = candidate
-                        break
+            tag = _plain_tag(event.value) if event.implicit[0] else _STR
         value = event.value if tag == _STR else self._construct(event, tag, mark)
         if self.interpolate is not None and isinstance(value, str) and "$" in value:
             path = self._slot(mark)[1]
@@ -476,3 +476,223 @@ def _short_tag(tag: str | None) -> str:
     if tag and tag.startswith("tag:yaml.org,2002:"):
         return "!!" + tag[len("tag:yaml.org,2002:") :]
     return str(tag)
+
+
+def _plain_tag(text: str) -> str:
+    """The tag YAML 1.1's implicit resolvers give a plain scalar (as PyYAML resolves it)."""
+    first = text[:1]
+    resolvers = _IMPLICIT.get(first)
+    if resolvers is None:
+        return _STR
+    combined = _COMBINED.get(first)
+    if combined is None:
+        combined = _COMBINED[first] = _combine(resolvers)
+    found = combined.match(text)
+    return _STR if found is None else _COMBINED_TAGS[found.lastgroup]
+
+
+# One pattern per first character trying that character's resolvers in their order (the
+# first that matches wins, as in the resolver's loop), compiled when first needed.
+_COMBINED: dict[str, re.Pattern[str]] = {}
+_COMBINED_TAGS: dict[str | None, str] = {}
+
+
+def _combine(resolvers: list[tuple[str, re.Pattern[str]]]) -> re.Pattern[str]:
+    parts = []
+    for tag, regexp in resolvers:
+        name = f"t{len(_COMBINED_TAGS)}"
+        _COMBINED_TAGS[name] = tag
+        # each alternative keeps its own flags (PyYAML compiles them all verbose)
+        parts.append(f"(?P<{name}>(?{_flag_letters(regexp.flags)}:{regexp.pattern}))")
+    return re.compile("|".join(parts))
+
+
+def _flag_letters(flags: int) -> str:
+    letters = "".join(letter for flag, letter in ((re.I, "i"), (re.M, "m"), (re.S, "s"), (re.X, "x")) if flags & flag)
+    return letters or "-i"
+
+
+# --- the common shape, read line by line --------------------------------------------------
+#
+# Nearly every configuration is block mappings and lists of one-line scalars: `key: value`,
+# `key:` opening what the next lines hold, `- key: value`, `- value`, comments. For such a
+# file, reading the lines directly gives the same values and positions as libyaml's events
+# at a fraction of the cost (the events are Python objects with two marks each). Anything
+# else (flow style, anchors, aliases, tags, merge keys, multi-line or escaped scalars, an
+# empty value, a duplicate key, a problem of any kind, a character YAML treats specially)
+# makes `_parse_block_subset` return None and the file goes through the parser above, which
+# reports every problem with its place. tests/config/test_yaml_loaders.py compares the two.
+
+# Characters the line reader accepts anywhere; the rest (tabs, CR, NEL, U+2028/9, BOM,
+# control and non-BMP characters) are left to libyaml.
+_OTHER_CHARS = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+_LINE = re.compile(
+    r"( *)(- +)?"  # 1 indent, 2 dash
+    r"(?:([A-Za-z0-9_][A-Za-z0-9_.-]{0,199}):(?= |$) *)?"  # 3 key
+    r"(?:"
+    r'"([^"\\]*)"'  # 4 double-quoted
+    r"|'([^']*)'"  # 5 single-quoted
+    # 6 plain: no indicator first, no ": " and no "#" inside (a comment follows a space)
+    r"""|([^\s\-?:,\[\]{}#&*!|>'"%@`][^:#]*(?::[^ :#][^:#]*)*)"""
+    r")?"
+    r" *(?:(?<![^ ])#.*)?$"
+)
+
+
+class _Mark:
+    """Where a token starts, 0-based, as libyaml's marks say it."""
+
+    __slots__ = ("line", "column")
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line = line
+        self.column = column
+
+
+class _Open:
+    """A mapping or list being read: the column of its keys (or dashes) and its path."""
+
+    __slots__ = ("indent", "value", "path", "is_map", "indentless")
+
+    def __init__(self, indent: int, value: Any, path: PathKey, is_map: bool, indentless: bool) -> None:
+        self.indent = indent
+        self.value = value
+        self.path = path
+        self.is_map = is_map
+        self.indentless = indentless  # a list at its parent key's column (`key:` then `- item`)
+
+
+def _parse_block_subset(text: str, shown: str, interpolate: Interpolator | None) -> Document | None:
+    """The document, when the whole file is of the common shape above; otherwise None."""
+    if _OTHER_CHARS.search(text) is not None:
+        return None
+    doc = Document(shown)
+    marks = doc.marks
+    match_line = _LINE.match
+    stack: list[_Open] = []
+    # A `key:` with nothing after it: the next line says whether a mapping or a list follows.
+    pending: tuple[_Open, str, _Mark] | None = None
+    top: _Open | None = None
+    for number, line in enumerate(text.split("\n")):
+        m = match_line(line)
+        if m is None:
+            return None
+        _, dash, key, double, single, plain = m.groups()
+        if key is None and dash is None:
+            if double is not None or single is not None or plain is not None:
+                return None  # a bare scalar: a multi-line value or a scalar document
+            continue  # blank, or a comment
+        indent = m.end(1)
+        if pending is not None:
+            parent, parent_key, key_mark = pending
+            pending = None
+            if not (indent > parent.indent or (indent == parent.indent and dash is not None)):
+                return None  # an empty value
+            if len(stack) >= MAX_DEPTH:
+                return None
+            child: Any = {} if dash is None else []
+            path = (*parent.path, parent_key)
+            marks[path] = (key_mark, _Mark(number, indent))
+            parent.value[parent_key] = child
+            top = _Open(indent, child, path, dash is None, indent == parent.indent)
+            stack.append(top)
+        elif top is None:
+            if indent or dash is not None:
+                return None  # the top level is not a mapping starting at column 1
+            root: dict[str, Any] = {}
+            doc.data, doc.empty = root, False
+            marks[()] = (_Mark(number, 0),) * 2
+            top = _Open(0, root, (), True, False)
+            stack.append(top)
+        else:
+            while top.indent > indent:
+                stack.pop()
+                if not stack:
+                    return None
+                top = stack[-1]
+            if top.indent != indent:
+                return None
+            if dash is None and top.indentless:
+                stack.pop()  # the key after an indentless list belongs to the mapping that holds it
+                top = stack[-1]
+            if top.is_map != (dash is None):
+                return None
+        column = indent
+        if dash is not None:  # an item of the list on top
+            column += len(dash)
+            items = top.value
+            path = (*top.path, len(items))
+            if key is None:
+                if double is None and single is None and plain is None:
+                    return None  # an empty item
+                found = _line_scalar(m, double, single, plain, number, doc, path, interpolate)
+                if found is None:
+                    return None
+                items.append(found[0])
+                marks[path] = (found[1], found[1])
+                continue
+            if len(stack) >= MAX_DEPTH:
+                return None
+            item: dict[str, Any] = {}
+            items.append(item)
+            marks[path] = (_Mark(number, column),) * 2
+            top = _Open(column, item, path, True, False)
+            stack.append(top)
+        mapping = top.value
+        if key in mapping:
+            return None  # a duplicate key: the parser words it
+        key_mark = _Mark(number, column)
+        if plain is not None and "$" not in plain:
+            # The common case, inlined: a plain scalar that stays text.
+            value = plain.rstrip(" ")
+            if _plain_tag(value) == _STR:
+                mapping[key] = value
+                marks[(*top.path, key)] = (key_mark, _Mark(number, m.start(6)))
+                continue
+        elif double is None and single is None and plain is None:
+            mapping[key] = None  # keeps the key's place in the order; the next line says what it holds
+            pending = (top, key, key_mark)
+            continue
+        path = (*top.path, key)
+        found = _line_scalar(m, double, single, plain, number, doc, path, interpolate)
+        if found is None:
+            return None
+        mapping[key] = found[0]
+        marks[path] = (key_mark, found[1])
+    if pending is not None or top is None:
+        return None  # ends on an empty value, or holds no value at all
+    return doc
+
+
+def _line_scalar(m: re.Match[str], double: str | None, single: str | None, plain: str | None, number: int,
+                 doc: Document, path: PathKey, interpolate: Interpolator | None) -> tuple[Any, _Mark] | None:
+    """A one-line scalar's value and mark, resolved as `_Builder.scalar` does; None to decline."""
+    value: Any
+    if plain is not None:
+        mark = _Mark(number, m.start(6))
+        value = plain.rstrip(" ")
+        tag = _plain_tag(value)
+        if tag != _STR:
+            if tag == "tag:yaml.org,2002:timestamp":
+                pass  # YAML 1.2 has no timestamps: a date-looking value stays text
+            elif tag == "tag:yaml.org,2002:bool":
+                value = _CONSTRUCTOR.bool_values[value.lower()]  # what construct_yaml_bool returns
+            elif tag in _SCALAR_TAGS:
+                try:
+                    value = _CONSTRUCTOR.construct_object(yaml.ScalarNode(tag, value))
+                except (yaml.YAMLError, ValueError):
+                    return None
+            else:
+                return None
+    elif double is not None:
+        mark = _Mark(number, m.start(4) - 1)
+        value = double
+    else:
+        mark = _Mark(number, m.start(5) - 1)
+        value = single
+    if interpolate is not None and isinstance(value, str) and "$" in value:
+        value, errors = interpolate(value)
+        if errors:
+            return None
+        doc.interpolated.add(path)
+    return value, mark
