@@ -480,36 +480,10 @@ def _short_tag(tag: str | None) -> str:
 
 def _plain_tag(text: str) -> str:
     """The tag YAML 1.1's implicit resolvers give a plain scalar (as PyYAML resolves it)."""
-    first = text[:1]
-    resolvers = _IMPLICIT.get(first)
-    if resolvers is None:
-        return _STR
-    combined = _COMBINED.get(first)
-    if combined is None:
-        combined = _COMBINED[first] = _combine(resolvers)
-    found = combined.match(text)
-    return _STR if found is None else _COMBINED_TAGS[found.lastgroup]
-
-
-# One pattern per first character trying that character's resolvers in their order (the
-# first that matches wins, as in the resolver's loop), compiled when first needed.
-_COMBINED: dict[str, re.Pattern[str]] = {}
-_COMBINED_TAGS: dict[str | None, str] = {}
-
-
-def _combine(resolvers: list[tuple[str, re.Pattern[str]]]) -> re.Pattern[str]:
-    parts = []
-    for tag, regexp in resolvers:
-        name = f"t{len(_COMBINED_TAGS)}"
-        _COMBINED_TAGS[name] = tag
-        # each alternative keeps its own flags (PyYAML compiles them all verbose)
-        parts.append(f"(?P<{name}>(?{_flag_letters(regexp.flags)}:{regexp.pattern}))")
-    return re.compile("|".join(parts))
-
-
-def _flag_letters(flags: int) -> str:
-    letters = "".join(letter for flag, letter in ((re.I, "i"), (re.M, "m"), (re.S, "s"), (re.X, "x")) if flags & flag)
-    return letters or "-i"
+    for candidate, regexp in _IMPLICIT.get(text[:1], ()):
+        if regexp.match(text):
+            return candidate  # type: ignore[no-any-return]
+    return _STR
 
 
 # --- the common shape, read line by line --------------------------------------------------
