@@ -146,7 +146,10 @@ def _says_empty(obj: Mapping[str, Any]) -> bool:
 
 def opaque_id(obj: Mapping[str, Any], *names: str) -> str | None:
     """An ID field as an opaque, non-empty string (never checked for WID-/WG- prefixes)."""
-    value = ci_get(obj, *names)
+    return _opaque(ci_get(obj, *names))
+
+
+def _opaque(value: Any) -> str | None:
     if value is None or isinstance(value, bool | Mapping | list):
         return None
     text = str(value).strip()
@@ -156,24 +159,34 @@ def opaque_id(obj: Mapping[str, Any], *names: str) -> str | None:
 def decode_summaries(body: Any, endpoint: str = "") -> list[LiveSummary]:
     """GET /account/workgroups -> LiveSummary list (Type "ring" becomes None)."""
     out: list[LiveSummary] = []
+    schema = spec.workgroup_fields()
     for item in items_of(body, endpoint):
-        wid = opaque_id(item, "WorkgroupId", "Id")
+        # The keys lower-cased once per entry (as ci_get and said_fields read them), not per lookup.
+        lowered = {str(k).lower(): v for k, v in item.items()}
+        wid = _opaque(_first(lowered, "workgroupid", "id"))
         if wid is None:
             # Skipping it could hide a workgroup from duplicate detection: refuse instead.
             raise ApiError("a listed workgroup has no WorkgroupId", endpoint=endpoint)
-        name = ci_get(item, "Name")
-        schema = spec.workgroup_fields()
+        name = lowered.get("name")
         out.append(
             LiveSummary(
                 workgroup_id=wid,
                 name="" if name is None else str(name),
-                type=canonical_type(ci_get(item, "Type")),
-                active=canonical_bool(ci_get(item, "Active")),
+                type=canonical_type(lowered.get("type")),
+                active=canonical_bool(lowered.get("active")),
                 fields=canonical_workgroup(item),
-                said=said_fields(item, schema),
+                said=said_fields(lowered, schema),
             )
         )
     return out
+
+
+def _first(lowered: Mapping[str, Any], *names: str) -> Any:
+    """ci_get on keys already lower-cased: the value of the first name present."""
+    for name in names:
+        if name in lowered:
+            return lowered[name]
+    return None
 
 
 def decode_activity(item: Mapping[str, Any]) -> dict[str, Any]:

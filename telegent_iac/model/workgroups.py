@@ -290,8 +290,8 @@ def canonical_schedule(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def said_fields(raw: Mapping[str, Any], schema: Mapping[str, Any]) -> frozenset[str]:
     """The names of `schema`'s fields that `raw` carries (any value, null and "" included)."""
-    present = {str(k).lower() for k in raw}
-    return frozenset(name for name in schema if name.lower() in present)
+    table = _field_table(schema)  # lower-cased name -> (name, converter), as canonical_fields matches names
+    return frozenset(table[low][0] for low in {str(k).lower() for k in raw} if low in table)
 
 
 # --- references between workgroups ---------------------------------------------------------
