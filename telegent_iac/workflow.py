@@ -134,6 +134,10 @@ def check_unique_ids(state: State, where: str) -> None:
     """One ID at two addresses would have two configs fight over one workgroup (or one
     delete take another's object): refuse to plan on such a state, naming both addresses.
     The state commands still read it, so `state rm` can repair it."""
+    ids = [ws.id for ws in state.workgroups.values() if ws.id]
+    members = [m.id for ws in state.workgroups.values() for m in ws.members.values() if m.id]
+    if len(set(ids)) == len(ids) and len(set(members)) == len(members):
+        return  # the usual case, seen without sorting 10,000 addresses
     seen: dict[tuple[str, str], str] = {}  # (kind, ID) -> where: workgroup and member IDs may overlap
     clashes: list[str] = []
     for address, ws in sorted(state.workgroups.items()):

@@ -61,6 +61,8 @@ class PlanOptions:
 
 
 def diff_fields(before: Mapping[str, Any], after: Mapping[str, Any], keys: set[str] | None = None) -> list[str]:
+    if before == after:  # the usual answer on a plan, found without a set and a sort
+        return []
     names = set(before) | set(after) if keys is None else keys
     return sorted(n for n in names if before.get(n) != after.get(n))
 
@@ -426,6 +428,8 @@ def _needs_replacement(wg: Workgroup, change: ResourceChange, plan: Plan, allow_
 
 
 def diff_members(desired: Sequence[Member], known: Mapping[str, MemberState]) -> list[MemberChange]:
+    if not known:  # nothing recorded (most workgroups have no members): every declared one is new
+        return [MemberChange(m.key, [CREATE], after=dict(m.fields), reason="new member") for m in desired]
     out: list[MemberChange] = []
     declared = {m.key for m in desired}
     # A member whose key changed (an explicit `key:` added or renamed) but which still rings
