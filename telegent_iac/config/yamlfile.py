@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -497,9 +498,20 @@ def _plain_tag(text: str) -> str:
 # makes `_parse_block_subset` return None and the file goes through the parser above, which
 # reports every problem with its place. tests/config/test_yaml_loaders.py compares the two.
 
-# Characters the line reader accepts anywhere; the rest (tabs, CR, NEL, U+2028/9, BOM,
-# control and non-BMP characters) are left to libyaml.
-_OTHER_CHARS = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+def _plain_characters(text: str) -> bool:
+    """Whether the line reader may read `text`: every character printable as YAML sees it, and
+    none of those YAML treats specially (tab, CR, NEL, U+2028/9, byte-order mark), which are
+    left to libyaml, as are control and non-BMP characters."""
+    if text.isascii():  # the usual case, without a pattern
+        return text.replace("\n", "").isprintable()
+    return _special_characters().search(text) is None
+
+
+@cache
+def _special_characters() -> re.Pattern[str]:
+    # Compiled when first needed: a class this wide takes milliseconds to compile.
+    return re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
+                      "\U00010000-\U0010ffff]")
 _LINE = re.compile(
     r"( *)(- +)?"  # 1 indent, 2 dash
     r"(?:([A-Za-z0-9_][A-Za-z0-9_.-]{0,199}):(?= |$) *)?"  # 3 key
@@ -538,7 +550,7 @@ class _Open:
 
 def _parse_block_subset(text: str, shown: str, interpolate: Interpolator | None) -> Document | None:
     """The document, when the whole file is of the common shape above; otherwise None."""
-    if _OTHER_CHARS.search(text) is not None:
+    if not _plain_characters(text):
         return None
     doc = Document(shown)
     marks = doc.marks
