@@ -17,15 +17,25 @@ _TYPES = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "v
           "uan", "voicemail")
 
 
-def _valid_in(national: str, metadata: Any) -> bool | None:
-    """None when this version of phonenumbers lacks the helper: the library's own check decides."""
+@cache
+def _matcher() -> Any:
+    """phonenumbers' private helper that matches a national number against a description
+    (looked up once, not per number); None when this release lacks it."""
     try:
         from phonenumbers.phonenumberutil import _is_number_matching_desc
     except ImportError:  # a private helper; a release may rename it
         return None
-    if not _is_number_matching_desc(national, metadata.general_desc):
+    return _is_number_matching_desc
+
+
+def _valid_in(national: str, metadata: Any) -> bool | None:
+    """None when this version of phonenumbers lacks the helper: the library's own check decides."""
+    matches = _matcher()
+    if matches is None:
+        return None
+    if not matches(national, metadata.general_desc):
         return False
-    return any(_is_number_matching_desc(national, getattr(metadata, kind)) for kind in _TYPES)
+    return any(matches(national, getattr(metadata, kind)) for kind in _TYPES)
 
 
 @cache
@@ -38,22 +48,21 @@ def is_valid(number: str) -> bool:
     those sharing the code is chosen as the library chooses it, and the number types are
     tried in the order above; a number found invalid that way is left to the library.
     """
-    import phonenumbers
-    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
-
+    phonenumbers = _library()
+    regions_by_code, metadata_for = phonenumbers.COUNTRY_CODE_TO_REGION_CODE, _metadata_for()
     digits = number[1:] if number.startswith("+") else number
     if not digits.isdigit():
         return False
     for size in (1, 2, 3):
         code = int(digits[:size])
-        if code in COUNTRY_CODE_TO_REGION_CODE:
+        if code in regions_by_code:
             break
     else:
         return False
     national = digits[size:]
     if national and not national.startswith("0"):
-        for region in COUNTRY_CODE_TO_REGION_CODE[code]:
-            metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+        for region in regions_by_code[code]:
+            metadata = metadata_for(code, region)
             if metadata is None:
                 continue
             if metadata.leading_digits is not None:
@@ -73,6 +82,20 @@ def is_valid(number: str) -> bool:
         return bool(phonenumbers.is_valid_number(phonenumbers.parse(number, None)))
     except phonenumbers.NumberParseException:
         return False
+
+
+@cache
+def _library() -> Any:
+    import phonenumbers
+
+    return phonenumbers
+
+
+@cache
+def _metadata_for() -> Any:
+    from phonenumbers import PhoneMetadata
+
+    return PhoneMetadata.metadata_for_region_or_calling_code
 
 
 def country_of(number: str) -> str:
