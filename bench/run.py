@@ -419,8 +419,8 @@ def bench_wal(dsn: str, size: int, calls: int) -> WalResult:
 
     import psycopg
 
-    from telegent_iac.state.model import PendingCreate, State, WorkgroupState
     from telegent_iac.state.postgres import PostgresStateStore
+    from telegent_iac.state.records import PendingCreate, State, WorkgroupState
 
     workspace = f"bench-wal-{uuid.uuid4().hex}"
     store = PostgresStateStore(dsn, workspace)

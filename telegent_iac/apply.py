@@ -27,7 +27,7 @@ from typing import Any, Protocol, TypeVar
 from telegent_iac import spec
 from telegent_iac.api.failures import ApiError, NotFoundError
 from telegent_iac.model.workgroups import member_refs, workgroup_refs
-from telegent_iac.plan.model import (
+from telegent_iac.plan.changes import (
     CREATE,
     DELETE,
     IMPORT,
@@ -38,7 +38,9 @@ from telegent_iac.plan.model import (
     ResourceChange,
     ScheduleChange,
 )
-from telegent_iac.plan.pending import (
+from telegent_iac.state.edits import rename_address, rename_schedule
+from telegent_iac.state.records import MemberState, PendingCreate, ScheduleState, State, WorkgroupState, utc_now
+from telegent_iac.state.recovery import (
     ADOPTED,
     AMBIGUOUS,
     IN_FLIGHT,
@@ -51,8 +53,6 @@ from telegent_iac.plan.pending import (
     resolve_workgroup,
     uncertain_member,
 )
-from telegent_iac.state.edits import rename_address, rename_schedule
-from telegent_iac.state.model import MemberState, PendingCreate, ScheduleState, State, WorkgroupState, utc_now
 from telegent_iac.state.store import StateStore
 
 T = TypeVar("T")

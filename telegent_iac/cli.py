@@ -22,18 +22,19 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from telegent_iac import __version__, sensitive
+from telegent_iac import __version__
 from telegent_iac.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, TelegentError, UserError
-from telegent_iac.render.escape import escape_text
+from telegent_iac.safety import secrets
+from telegent_iac.safety.terminal import escape_text
 from telegent_iac.state import DEFAULT_STATE_PATH
 from telegent_iac.state.store import LockError, StateStore
 
 if TYPE_CHECKING:
     from telegent_iac import workflow
     from telegent_iac.apply import ApplyResult, Event
-    from telegent_iac.plan.model import Plan
+    from telegent_iac.plan.changes import Plan
     from telegent_iac.plan.planner import PlanOptions
-    from telegent_iac.state.model import State
+    from telegent_iac.state.records import State
 else:
 
     class _Lazy(ModuleType):
@@ -200,7 +201,7 @@ def settings_from(paths: tuple[str, ...], state_location: str, lock_timeout: flo
     env = dict(os.environ)
     # Every credential-named variable's value is kept out of every output from here on, except
     # those the user explicitly allowed into the configuration.
-    sensitive.register_environment({k: v for k, v in env.items() if k not in allowed})
+    secrets.register_environment({k: v for k, v in env.items() if k not in allowed})
     return workflow.Settings(
         config_paths=list(paths), state_location=state_location, env=env,
         var_files=list(var_files), lock_timeout=lock_timeout, sandbox=sandbox,
@@ -300,7 +301,7 @@ class Cli(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         # The one place output leaves the process: every known secret is redacted there.
-        with sensitive.redacted_output():
+        with secrets.redacted_output():
             return super().main(*args, **kwargs)
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
@@ -764,7 +765,7 @@ def fmt_command(paths: tuple[str, ...], pre_commit: bool, check: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the versions as JSON.")
 def version(as_json: bool) -> None:
     """Print the version of telegent-iac (and of Python and the plan format)."""
-    from telegent_iac.plan.model import PLAN_FORMAT_VERSION
+    from telegent_iac.plan.changes import PLAN_FORMAT_VERSION
 
     info = {"telegent_iac": __version__, "plan_format_version": PLAN_FORMAT_VERSION,
             "python": platform.python_version(), "platform": sys.platform}

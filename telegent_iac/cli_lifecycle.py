@@ -22,8 +22,8 @@ from telegent_iac.cli import (
 )
 from telegent_iac.errors import UserError
 from telegent_iac.model.addresses import SCHEDULE
-from telegent_iac.plan.pending import uncertain_member_message
 from telegent_iac.state import open_store
+from telegent_iac.state.recovery import uncertain_member_message
 from telegent_iac.state.store import StateStore
 from telegent_iac.state.transfer import pull, push
 

@@ -32,10 +32,10 @@ from telegent_iac.model.workgroups import (
     unsaid_fields,
     workgroup_refs,
 )
-from telegent_iac.plan.pending import uncertain_member
 from telegent_iac.plan.schedules import live_known_fields, schedule_addressed
 from telegent_iac.state.edits import rename_address, rename_schedule, retarget
-from telegent_iac.state.model import MemberState, ScheduleState, State, WorkgroupState
+from telegent_iac.state.records import MemberState, ScheduleState, State, WorkgroupState
+from telegent_iac.state.recovery import uncertain_member
 
 Progress = Callable[[str], None]
 

@@ -20,12 +20,12 @@ from telegent_iac import __version__, config, spec
 from telegent_iac.errors import UserError
 from telegent_iac.model.workgroups import Desired, LiveSummary
 from telegent_iac.plan import saved as saved_plans
-from telegent_iac.plan.model import CREATE, IMPORT, Plan
-from telegent_iac.plan.pending import AMBIGUOUS, IN_FLIGHT, age_seconds, resolve_all, resolve_schedule
+from telegent_iac.plan.changes import CREATE, IMPORT, Plan
 from telegent_iac.plan.planner import PlanOptions, check_targets, make_plan
 from telegent_iac.plan.saved import PLAN_FILE_KIND
 from telegent_iac.state import open_store
-from telegent_iac.state.model import AccountBinding, PendingCreate, State, utc_now
+from telegent_iac.state.records import AccountBinding, PendingCreate, State, utc_now
+from telegent_iac.state.recovery import AMBIGUOUS, IN_FLIGHT, age_seconds, resolve_all, resolve_schedule
 from telegent_iac.state.store import StateStore
 
 if TYPE_CHECKING:  # the client (httpx) loads only for the commands that talk to the API

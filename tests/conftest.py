@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from telegent_iac import sensitive
+from telegent_iac.safety import secrets
 from telegent_sandbox import SandboxOptions, SandboxServer
 from tests.support.sandbox_http import SandboxFactory, get_token
 from tests.support.trials import FIGURES, Figures, report_figures
@@ -102,6 +102,6 @@ def sandbox_factory() -> Iterator[SandboxFactory]:
 def _no_secret_from_another_test() -> Iterator[None]:
     """Known secrets are process-wide (a run is one process); a test runs as its own run, so a
     credential another test used (say "secret") is not redacted from this test's output."""
-    sensitive.forget_all()
+    secrets.forget_all()
     yield
-    sensitive.forget_all()
+    secrets.forget_all()

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from telegent_iac import sensitive, spec
+from telegent_iac import spec
 from telegent_iac.api import decode
 from telegent_iac.api.failures import ApiError, AuthError, ConfigError, NotFoundError
 from telegent_iac.api.pacing import DEFAULT_BURST, RateLimiter
@@ -39,6 +39,7 @@ from telegent_iac.api.retry import (
 )
 from telegent_iac.api.tokens import TokenCache
 from telegent_iac.model.workgroups import LiveSummary
+from telegent_iac.safety import secrets
 
 DEFAULT_API_URL = "https://api.telegent.com"
 DEFAULT_RATE_LIMIT = 50
@@ -287,8 +288,8 @@ class TelegentClient:
         self.base_url = check_base_url(base_url)
         self._key = account_key
         self._secret = account_secret
-        sensitive.register(account_key)
-        sensitive.register(account_secret)
+        secrets.register(account_key)
+        secrets.register(account_secret)
         self.account_id = account_id or None
         self.reported_account_id: str | None = None  # the AccountId the list response names, if any
         self.max_retries = max_retries
@@ -487,7 +488,7 @@ class TelegentClient:
         assert response is not None
         token, expiry, error = decode.decode_token(self._json(response), f"POST {spec.TOKENS}")
         if token is not None:
-            sensitive.register(token)  # before anything could print or log it
+            secrets.register(token)  # before anything could print or log it
             if not (token.isascii() and token.isprintable()) or " " in token:
                 raise AuthError(f"token request for {path}: the token has characters an HTTP header cannot "
                                 "carry (control, space or non-ASCII); refusing it", status=response.status_code,

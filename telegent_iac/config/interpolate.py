@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from telegent_iac.config.yamlfile import INTERPOLATION, NAMESPACES, REFERENCE
-from telegent_iac.sensitive import is_secret_name
+from telegent_iac.safety.secrets import is_secret_name
 
 # The tool's own credentials: never in a field, whatever flag is given.
 OWN_CREDENTIALS = "TELEGENT_ACCOUNT_"

@@ -12,7 +12,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from telegent_iac import sensitive
 from telegent_iac.config import schema as config_schema
 from telegent_iac.config.interpolate import VAR_NAME, Interpolation
 from telegent_iac.config.yamlfile import Document, PathKey, parse, read_text
@@ -29,6 +28,7 @@ from telegent_iac.model.workgroups import (
 )
 from telegent_iac.routing import schedule as hours
 from telegent_iac.routing.lints import lint
+from telegent_iac.safety import secrets
 
 YAML_SUFFIXES = (".yaml", ".yml")
 EXTENSION_PREFIX = "x-"  # top-level keys starting so are ignored (a home for &anchors)
@@ -405,7 +405,7 @@ def _normalise(
         prop = props.get(key)
         if failed and (*path, key) in failed:
             continue  # its interpolation failed and was reported; nothing more to say
-        if isinstance(value, str) and sensitive.contains(value):
+        if isinstance(value, str) and secrets.contains(value):
             # pasted rather than interpolated: it would still go to the API, the plan and the state
             run.add(doc.value_position((*path, key)),
                     f"{key} holds a credential (the account key or secret, or the value of an environment "

@@ -28,7 +28,7 @@ from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
 from telegent_iac.errors import Position, Problem
-from telegent_iac.files import UnsafeFileError, open_input
+from telegent_iac.safety.files import UnsafeFileError, open_input
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # per input file; a larger file is refused unread
 MAX_DEPTH = 64  # nesting of mappings/lists; a config needs about 6, paths cost O(depth)

@@ -27,7 +27,7 @@ from telegent_iac.model.workgroups import (
     unsaid_fields,
     workgroup_refs,
 )
-from telegent_iac.plan.model import (
+from telegent_iac.plan.changes import (
     CREATE,
     DELETE,
     IMPORT,
@@ -41,7 +41,7 @@ from telegent_iac.plan.model import (
 )
 from telegent_iac.plan.schedules import plan_schedules, repoint_schedules, schedule_addressed
 from telegent_iac.state.edits import rename_address, rename_schedule
-from telegent_iac.state.model import MemberState, State, WorkgroupState
+from telegent_iac.state.records import MemberState, State, WorkgroupState
 
 REFRESH_MODES = ("summary", "full", "sample", "refresh-only")
 # Below this many managed workgroups the destroy threshold does not apply (as octoDNS does):

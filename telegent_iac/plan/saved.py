@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from telegent_iac.errors import UserError
-from telegent_iac.files import UnsafeFileError, read_input
-from telegent_iac.plan.model import Plan
+from telegent_iac.plan.changes import Plan
 from telegent_iac.plan.planner import PlanOptions
-from telegent_iac.sensitive import redact_data
+from telegent_iac.safety.files import UnsafeFileError, read_input
+from telegent_iac.safety.secrets import redact_data
 
 PLAN_FILE_KIND = "telegent-iac plan"
 

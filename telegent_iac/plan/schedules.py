@@ -12,8 +12,8 @@ from typing import Any
 
 from telegent_iac import spec
 from telegent_iac.model.workgroups import Desired, canonical_schedule
-from telegent_iac.plan.model import CREATE, IMPORT, NOOP, UPDATE, Conflict, Drift, Plan, ScheduleChange
-from telegent_iac.state.model import State
+from telegent_iac.plan.changes import CREATE, IMPORT, NOOP, UPDATE, Conflict, Drift, Plan, ScheduleChange
+from telegent_iac.state.records import State
 
 NOT_DELETED = (
     "it is not deleted: Telegent documents no way to delete (or change) a schedule; remove it "

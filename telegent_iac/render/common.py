@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from telegent_iac import spec
-from telegent_iac.plan.model import MemberChange, Plan, ResourceChange
+from telegent_iac.plan.changes import MemberChange, Plan, ResourceChange
 
 # Grouping order of the per-address summary: what matters most to a reviewer first.
 KIND_ORDER = ("delete", "replace", "import", "create", "update", "no-op")

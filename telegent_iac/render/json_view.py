@@ -9,7 +9,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from telegent_iac.plan.model import Plan
+from telegent_iac.plan.changes import Plan
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:

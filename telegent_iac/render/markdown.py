@@ -4,10 +4,10 @@ GitHub's 65,536-character limit by shortening lists and details, with a note say
 from __future__ import annotations
 
 from telegent_iac.model.workgroups import Member, Workgroup
-from telegent_iac.plan.model import DELETE, Plan, ResourceChange
+from telegent_iac.plan.changes import DELETE, Plan, ResourceChange
 from telegent_iac.render.common import HEADLINES, SYMBOLS, assignment, field_lines, fmt, grouped, member_lines
-from telegent_iac.render.escape import escape_text
 from telegent_iac.routing import diagram, flow
+from telegent_iac.safety.terminal import escape_text
 
 GITHUB_COMMENT_LIMIT = 65_536
 MARKER = "<!-- telegent-iac plan -->"  # lets a CI job find and edit its own comment

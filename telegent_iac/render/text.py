@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from telegent_iac.plan.model import Plan, ResourceChange, ScheduleChange
+from telegent_iac.plan.changes import Plan, ResourceChange, ScheduleChange
 from telegent_iac.render.common import (
     HEADLINES,
     KIND_ORDER,
@@ -16,7 +16,7 @@ from telegent_iac.render.common import (
     grouped,
     member_lines,
 )
-from telegent_iac.render.escape import escape_text
+from telegent_iac.safety.terminal import escape_text
 
 _COLORS = {"+": "32", "~": "33", "-": "31", "-/+": "35", "<=": "36", "!": "31"}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from telegent_iac.state.model import FORMAT_VERSION, State, StateError
+from telegent_iac.state.records import FORMAT_VERSION, State, StateError
 from telegent_iac.state.store import LockError, LockInfo, StateStore
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from telegent_iac.sensitive import redact
+from telegent_iac.safety.secrets import redact
 
 # Compared after lower-casing and removing everything but letters and digits, so
 # "AccountSecret", "account_secret" and "Account-Secret" are all caught.

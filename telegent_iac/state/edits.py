@@ -8,7 +8,7 @@ the same rename.
 from __future__ import annotations
 
 from telegent_iac.model.workgroups import member_key, member_refs, workgroup_refs
-from telegent_iac.state.model import State
+from telegent_iac.state.records import State
 
 
 def rename_address(state: State, old: str, new: str) -> None:

@@ -55,9 +55,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from telegent_iac.files import UnsafeFileError, check_own_entry, open_own, read_own
+from telegent_iac.safety.files import UnsafeFileError, check_own_entry, open_own, read_own
 from telegent_iac.state.audit import audit_line
-from telegent_iac.state.model import State, StateError, WorkgroupState
+from telegent_iac.state.records import State, StateError, WorkgroupState
 from telegent_iac.state.store import LockError, LockInfo, boot_id, pid_namespace
 
 log = logging.getLogger(__name__)

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from telegent_iac.state.audit import scrub
 from telegent_iac.state.file import compact_json
-from telegent_iac.state.model import FORMAT_VERSION, AccountBinding, ScheduleState, State, StateError, WorkgroupState
+from telegent_iac.state.records import FORMAT_VERSION, AccountBinding, ScheduleState, State, StateError, WorkgroupState
 from telegent_iac.state.store import LockError, LockInfo
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from telegent_iac.errors import TelegentError
-from telegent_iac.state.model import State, utc_now
+from telegent_iac.state.records import State, utc_now
 
 
 def boot_id() -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegent_iac.state.model import State, StateError
+from telegent_iac.state.records import State, StateError
 from telegent_iac.state.store import StateStore
 
 

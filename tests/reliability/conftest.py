@@ -25,7 +25,7 @@ import pytest
 from telegent_iac import spec
 from telegent_iac.api.client import TelegentClient
 from telegent_iac.state.file import FileStateStore
-from telegent_iac.state.model import State
+from telegent_iac.state.records import State
 from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxOptions, SandboxServer
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from telegent_iac.state.model import State
+from telegent_iac.state.records import State
 from tests.support.trials import Figures
 
 from .conftest import Cli, cli_env, verify, workgroup_names, write_config

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from telegent_iac.render.escape import escape_text
+from telegent_iac.safety.terminal import escape_text
 from telegent_sandbox import SandboxServer
 from tests.support.hostile_server import Behaviour, hostile_server
 

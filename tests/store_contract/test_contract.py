@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from telegent_iac.state import FileStateStore, LockError, PostgresStateStore, State, StateError
-from telegent_iac.state.model import FORMAT_VERSION, AccountBinding, PendingCreate, WorkgroupState
+from telegent_iac.state.records import FORMAT_VERSION, AccountBinding, PendingCreate, WorkgroupState
 
 from .conftest import StoreFactory
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from telegent_iac.state import FileStateStore, LockError, State, StateError, open_store
-from telegent_iac.state.model import WorkgroupState
+from telegent_iac.state.records import WorkgroupState
 from telegent_iac.state.store import LockInfo, boot_id, pid_namespace
 
 from .test_contract import sample_state
@@ -226,7 +226,7 @@ def test_a_write_is_durable_file_fsync_then_rename_then_directory_fsync(tmp_path
 def test_a_version_1_state_is_read_and_written_back_as_the_current_version(tmp_path: Path) -> None:
     """Version 1 states stay readable; the next write marks the file with the current version,
     so a release that knows only version 1 refuses it instead of dropping schedules or a journal."""
-    from telegent_iac.state.model import FORMAT_VERSION
+    from telegent_iac.state.records import FORMAT_VERSION
 
     path = tmp_path / "telegent.state.json"
     old = {"format_version": 1, "lineage": "l-1", "serial": 3,

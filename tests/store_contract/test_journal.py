@@ -11,7 +11,7 @@ import pytest
 
 from telegent_iac.state import file as file_store
 from telegent_iac.state.file import FileStateStore
-from telegent_iac.state.model import PendingCreate, State, StateError, WorkgroupState
+from telegent_iac.state.records import PendingCreate, State, StateError, WorkgroupState
 
 
 def exact(state: State) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from telegent_iac.files import UnsafeFileError, open_input, open_own
+from telegent_iac.safety.files import UnsafeFileError, open_input, open_own
 from telegent_iac.state import FileStateStore, LockError, StateError
 from telegent_iac.state import file as file_store
 from telegent_iac.state.store import boot_id, pid_namespace

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from telegent_iac.state import PostgresStateStore, State, StateError
-from telegent_iac.state.model import FORMAT_VERSION, WorkgroupState
+from telegent_iac.state.records import FORMAT_VERSION, WorkgroupState
 
 from .conftest import PG_DSN, needs_pg
 

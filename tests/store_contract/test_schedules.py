@@ -3,7 +3,7 @@ through whole writes, journaled or row-level writes of workgroups, and a reopen.
 
 from __future__ import annotations
 
-from telegent_iac.state.model import PendingCreate, ScheduleState, State, WorkgroupState
+from telegent_iac.state.records import PendingCreate, ScheduleState, State, WorkgroupState
 
 from .conftest import StoreFactory
 

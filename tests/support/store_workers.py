@@ -10,7 +10,7 @@ import sys
 import time
 
 from telegent_iac.state import State, open_store
-from telegent_iac.state.model import WorkgroupState
+from telegent_iac.state.records import WorkgroupState
 
 
 def hold(location: str) -> None:

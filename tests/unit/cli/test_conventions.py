@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from telegent_iac import __version__, cli
 from telegent_iac.cli import main
-from telegent_iac.plan.model import PLAN_FORMAT_VERSION
+from telegent_iac.plan.changes import PLAN_FORMAT_VERSION
 from telegent_iac.state.file import FileStateStore
 from telegent_sandbox import SandboxServer
 from tests.support.cli import cli_env, copy_example, json_lines, run, state_path

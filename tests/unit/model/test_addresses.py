@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from telegent_iac.model.addresses import is_address, slugify, unique_address
 from telegent_iac.state.edits import rename_address
-from telegent_iac.state.model import MemberState, State, WorkgroupState
+from telegent_iac.state.records import MemberState, State, WorkgroupState
 
 
 @given(st.text(max_size=200))

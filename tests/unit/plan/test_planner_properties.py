@@ -19,9 +19,9 @@ from telegent_iac.model.workgroups import (
     canonical_workgroup,
     member_key,
 )
-from telegent_iac.plan.model import CREATE, DELETE, NOOP
+from telegent_iac.plan.changes import CREATE, DELETE, NOOP
 from telegent_iac.plan.planner import PlanOptions, make_plan
-from telegent_iac.state.model import MemberState, State, WorkgroupState
+from telegent_iac.state.records import MemberState, State, WorkgroupState
 
 TYPES = ["IVR", "simultaneous", "round-robin"]
 text = st.text(alphabet=string.ascii_letters + string.digits + " .,!?'|`<>", min_size=1, max_size=30)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from telegent_iac.model.workgroups import Desired, ImportEntry, LiveSummary, Workgroup, canonical_workgroup
-from telegent_iac.plan.model import DELETE, NOOP
+from telegent_iac.plan.changes import DELETE, NOOP
 from telegent_iac.plan.planner import THRESHOLD_MIN_MANAGED, PlanOptions, make_plan
-from telegent_iac.state.model import State, WorkgroupState
+from telegent_iac.state.records import State, WorkgroupState
 
 
 def account(n: int) -> tuple[Desired, State, list[LiveSummary]]:

@@ -19,9 +19,9 @@ from telegent_iac.model.workgroups import (
     canonical_member,
     member_key,
 )
-from telegent_iac.plan.model import CREATE, DELETE
+from telegent_iac.plan.changes import CREATE, DELETE
 from telegent_iac.plan.planner import PlanOptions, make_plan
-from telegent_iac.state.model import ScheduleState, State, WorkgroupState
+from telegent_iac.state.records import ScheduleState, State, WorkgroupState
 
 from .test_planner_properties import desired_configs
 

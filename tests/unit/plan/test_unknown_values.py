@@ -6,9 +6,9 @@ from typing import Any
 
 from telegent_iac.api import decode
 from telegent_iac.model.workgroups import Desired, LiveSummary, Member, Workgroup
-from telegent_iac.plan.model import NOOP
+from telegent_iac.plan.changes import NOOP
 from telegent_iac.plan.planner import PlanOptions, make_plan
-from telegent_iac.state.model import MemberState, State, WorkgroupState
+from telegent_iac.state.records import MemberState, State, WorkgroupState
 
 FIELDS = {"Name": "Sales", "Type": "simultaneous", "AnnouncementText": "Hi"}
 MEMBER = {"Type": "User", "PhoneNumber": "+14155550100", "SmsNotification": True}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from telegent_iac.plan.model import CREATE, NOOP, UPDATE, Conflict, Drift, Plan, ResourceChange
+from telegent_iac.plan.changes import CREATE, NOOP, UPDATE, Conflict, Drift, Plan, ResourceChange
 from telegent_iac.render.markdown import GITHUB_COMMENT_LIMIT, MARKER, SHORTENED_NOTE, render_markdown
 from telegent_sandbox import SandboxServer
 from tests.support.cli import cli_env, create_direct, run, state_path

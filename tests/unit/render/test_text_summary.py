@@ -6,7 +6,7 @@ import re
 
 from telegent_iac.plan.planner import make_plan
 from telegent_iac.render.text import render_text
-from telegent_iac.state.model import State
+from telegent_iac.state.records import State
 from tests.unit.plan.test_targets import desired, workgroup
 
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from telegent_iac.cli import main
 from telegent_iac.config import load
 from telegent_iac.model.workgroups import Member, Workgroup
-from telegent_iac.plan.model import CREATE, NOOP, UPDATE, MemberChange, Plan, ResourceChange
+from telegent_iac.plan.changes import CREATE, NOOP, UPDATE, MemberChange, Plan, ResourceChange
 from telegent_iac.render.markdown import call_flow, render_markdown
 from telegent_iac.routing import diagram, flow
 from tests.support.routing_helpers import EXAMPLE

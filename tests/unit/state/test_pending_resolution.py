@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from telegent_iac.model.workgroups import LiveSummary
-from telegent_iac.plan.pending import (
+from telegent_iac.state.records import MemberState, PendingCreate, State, WorkgroupState, utc_now
+from telegent_iac.state.recovery import (
     ADOPTED,
     AMBIGUOUS,
     IN_FLIGHT,
@@ -13,7 +14,6 @@ from telegent_iac.plan.pending import (
     resolve_member,
     resolve_workgroup,
 )
-from telegent_iac.state.model import MemberState, PendingCreate, State, WorkgroupState, utc_now
 
 MINUTE = 60.0
 

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, TextIO
 
-from telegent_iac.render.escape import escape_text
+from telegent_iac.safety.terminal import escape_text
 
 SENSITIVE = "(sensitive)"
 # Shorter values would match ordinary words; no credential is this short.

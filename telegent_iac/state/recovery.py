@@ -15,7 +15,7 @@ from typing import Any
 
 from telegent_iac.model.live import live_members, name_key
 from telegent_iac.model.workgroups import ACTIVITIES, LiveSummary, type_matches, unsaid_fields
-from telegent_iac.state.model import MemberState, PendingCreate, State, WorkgroupState, utc_now
+from telegent_iac.state.records import MemberState, PendingCreate, State, WorkgroupState, utc_now
 
 ADOPTED = "adopted"
 NOT_CREATED = "not-created"
