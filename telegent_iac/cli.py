@@ -31,7 +31,7 @@ from telegent_iac.state.store import LockError, StateStore
 
 if TYPE_CHECKING:
     from telegent_iac import workflow
-    from telegent_iac.apply import ApplyResult, Event
+    from telegent_iac.apply.events import ApplyResult, Event
     from telegent_iac.plan.changes import Plan
     from telegent_iac.plan.planner import PlanOptions
     from telegent_iac.state.records import State
@@ -565,7 +565,7 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
                     if not the_plan.ok:
                         raise UserError("the plan cannot be applied (see the errors above)")
                     if not the_plan.has_changes:
-                        from telegent_iac.apply import ApplyResult
+                        from telegent_iac.apply.events import ApplyResult
 
                         _finish(ApplyResult(), stream)
                         return
@@ -602,7 +602,7 @@ def _confirm(auto_approve: bool) -> None:
 
 def _run_apply(the_plan: Plan, state: State, store: StateStore, client: Any, settings: workflow.Settings,
                stream: JsonStream | None) -> ApplyResult:
-    from telegent_iac.apply import Applier
+    from telegent_iac.apply.executor import Applier
 
     stop = threading.Event()
 

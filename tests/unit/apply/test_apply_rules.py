@@ -14,7 +14,8 @@ import pytest
 
 from telegent_iac import spec
 from telegent_iac.api.client import TelegentClient
-from telegent_iac.apply import Applier, ApplyResult, Event
+from telegent_iac.apply.events import ApplyResult, Event
+from telegent_iac.apply.executor import Applier
 from telegent_iac.model.workgroups import Desired, Member, Workgroup, canonical_member, canonical_workgroup, member_key
 from telegent_iac.plan.planner import PlanOptions, make_plan
 from telegent_iac.state import FileStateStore, State

@@ -1,31 +1,22 @@
-"""Carrying out a plan: the needed calls in dependency order, the state written after each.
-
-Guarantees (DESIGN principle 5):
-  - before every create POST a pending record is written durably; the returned ID replaces
-    it in one atomic state write;
-  - an ambiguous create (sent, no answer) is resolved against the live account before it is
-    tried again, so it never makes a duplicate;
-  - on a failed call nothing new starts, what succeeded is kept, and the error names the
-    address and the API's message;
-  - a stop request (first Ctrl-C) lets in-flight calls finish and record, and starts nothing new.
-"""
+"""Turning a plan's changes into steps (the calls, in dependency order) and carrying out
+each: the create protocol, updates, deletes, imports, and the state-only effects."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from telegent_iac import spec
 from telegent_iac.api.failures import ApiError, NotFoundError
+from telegent_iac.apply.events import ApplyResult, Event, EventKind, Tally
+from telegent_iac.apply.scheduler import Step, run_steps
+from telegent_iac.apply.writer import IdOwners, RecordFailed, StateWriter, StepFailed, reason
 from telegent_iac.model.workgroups import member_refs, workgroup_refs
 from telegent_iac.plan.changes import (
     CREATE,
@@ -44,7 +35,6 @@ from telegent_iac.state.recovery import (
     ADOPTED,
     AMBIGUOUS,
     IN_FLIGHT,
-    Resolution,
     adopt_schedule,
     adopt_workgroup,
     age_seconds,
@@ -79,163 +69,35 @@ class Client(Protocol):
     def delete_activity(self, activity_id: str) -> None: ...
 
 
-@dataclass(frozen=True)
-class Event:
-    """Progress of an apply, for the text progress lines and the `apply --json` stream."""
-
-    kind: str  # "start" | "done" | "error" | "skipped" | "note"
-    step: str  # e.g. "create", "update", "member create"
-    address: str
-    member: str | None = None
-    resource_id: str | None = None
-    message: str = ""
-    seconds: float = 0.0
-    completed: int = 0
-    total: int = 0
-
-
-@dataclass
-class ApplyResult:
-    added: int = 0
-    changed: int = 0
-    destroyed: int = 0
-    imported: int = 0
-    errors: list[str] = field(default_factory=list)
-    interrupted: bool = False
-    unrecorded: int = 0  # calls that succeeded but whose outcome could not be written to the state
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and not self.interrupted
-
-
-class StepFailed(Exception):
-    pass
-
-
-class RecordFailed(StepFailed):
-    """The call succeeded; writing its outcome to the state did not (disk full, ...).
-
-    Reported as such, never as a failed call: the workgroup exists, and the message says how
-    the next run (or an import) picks it up."""
-
-
-@dataclass
-class Step:
-    id: str
-    label: str  # "create", "update", "delete", "member create", ...
-    address: str
-    run: Callable[[], str | None]  # returns the resulting ID, if any
-    member: str | None = None
-    deps: set[str] = field(default_factory=set)
-    counts_as: str | None = None  # "added" | "changed" | "destroyed" | "imported"
-
-
-class StateWriter:
-    """Serialises state mutations and writes; concurrent callers share one write (group
-    commit), and none returns before its own mutation is durable.
-
-    A commit names the one address its mutation touches (None: it may touch any), and the
-    write tells the store which addresses changed, so the file store re-encodes only those:
-    a full re-encode per write made an apply of 10,000 creates quadratic (issue 6)."""
-
-    def __init__(self, store: StateStore, state: State) -> None:
-        self.store, self.state = store, state
-        self._mutate = threading.Lock()
-        self._write = threading.Lock()
-        self._generation = 0
-        self._written = 0
-        self._dirty: set[str] | None = None  # None: the next write is a full one
-
-    def commit(self, mutate: Callable[[State], T], address: str | None = None) -> T:
-        with self._mutate:
-            result = mutate(self.state)
-            self._generation += 1
-            mine = self._generation
-            if address is None:
-                self._dirty = None
-            elif self._dirty is not None:
-                self._dirty.add(address)
-        with self._write:
-            if self._written >= mine:
-                return result
-            with self._mutate:
-                dirty, self._dirty = self._dirty, set()
-                try:
-                    self.store.write(self.state, changed=dirty)
-                except BaseException:
-                    self._dirty = None
-                    raise
-                self._written = self._generation
-        return result
-
-
 _GONE_NEXT_TIME = ("The next apply finds it already deleted (a repeated delete answered 'not found' counts as "
                    "done) and drops it from the state.")
-_Holder = tuple[str, str | None]  # (address, member key or None for the workgroup itself)
-
-
-def _holds(state: State, holder: _Holder, ident: str) -> bool:
-    ws = state.workgroups.get(holder[0])
-    if ws is None:
-        return False
-    if holder[1] is None:
-        return ws.id == ident
-    member = ws.members.get(holder[1])
-    return member is not None and member.id == ident
-
-
-def _describe(holder: _Holder) -> str:
-    return holder[0] if holder[1] is None else f"{holder[0]} member {holder[1]}"
-
-
-class IdOwners:
-    """Which address holds each workgroup ID and each member ID, so that a server answering
-    two creates with the same ID is caught without scanning the whole state per create. Built
-    from the state on first use, then kept up to date by the creates and imports recorded;
-    an entry is trusted only if the state still holds that ID there."""
-
-    def __init__(self) -> None:
-        self._owners: dict[tuple[bool, str], _Holder] | None = None
-
-    def _index(self, state: State) -> dict[tuple[bool, str], _Holder]:
-        if self._owners is None:
-            self._owners = {}
-            for address, ws in state.workgroups.items():
-                if ws.id:
-                    self._owners[(False, ws.id)] = (address, None)
-                for key, member in ws.members.items():
-                    if member.id:
-                        self._owners[(True, member.id)] = (address, key)
-        return self._owners
-
-    def note(self, state: State, ident: str, holder: _Holder) -> None:
-        """`holder` has `ident` (an import: the planner checked it)."""
-        self._index(state)[(holder[1] is not None, ident)] = holder
-
-    def claim(self, state: State, ident: str, holder: _Holder) -> None:
-        """Record that `holder` now has `ident` from a create, or StepFailed naming both addresses."""
-        owners = self._index(state)
-        slot = (holder[1] is not None, ident)
-        other = owners.get(slot)
-        if other is not None and other != holder and _holds(state, other, ident):
-            what = "member" if holder[1] is not None else "workgroup"
-            raise StepFailed(
-                f"the server answered the create of {_describe(holder)} with {what} ID {ident}, which the "
-                f"state already records at {_describe(other)}; refusing to record one ID at two addresses. "
-                f"The pending create of {_describe(holder)} stays in the state for the next run to resolve; "
-                f"check the account (a server that repeats IDs is broken)"
-            )
-        owners[slot] = holder
-
-
-def _reason(exc: Exception) -> str:
-    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-
-
 def _empty_value(name: str, schema: Mapping[str, Mapping[str, Any]]) -> Any:
     """How a field removed from the YAML is cleared through a partial update."""
     return False if schema.get(name, {}).get("type") == "boolean" else ""
+
+
+_PENDING_KEPT = ("The state still holds the pending create for {what} (written before the call), so the next "
+                 "apply finds and adopts it without making a duplicate; should the state be lost or replaced, "
+                 "adopt it with:")
+
+
+@dataclass(frozen=True)
+class Creation:
+    """One create, as _create_with_intent carries it out (workgroup, member or schedule)."""
+
+    what: str  # the address in events and messages
+    dirty: str | None  # the workgroup address the state writes touch (None: any)
+    noun: str
+    endpoint: str
+    body: Mapping[str, Any]
+    create: Callable[[], str]
+    record_intent: Callable[[State], None]  # the pending record, durable before the POST
+    forget_intent: Callable[[State], None]  # the create certainly failed
+    record_created: Callable[..., None]  # (state, new_id=...): the returned ID replaces the intent
+    recheck: Callable[[], str | None]  # after an ambiguous failure: the ID if it was made, else None
+    done: Callable[[str], str]  # what succeeded, should recording it fail
+    advice: Callable[[str], str]  # how the next run picks it up then
+    logged_body: Mapping[str, Any] | None = None  # the audit log's fields, when not the body
 
 
 class Applier:
@@ -293,7 +155,7 @@ class Applier:
                 # must still be recorded): the run fails, and starts nothing new, afterwards.
                 returned = f" (returned ID {record['returned_id']})" if record.get("returned_id") else ""
                 self.result.errors.append(
-                    f"{address}: the audit log could not be written ({_reason(exc)}); the call {endpoint}{returned} is "
+                    f"{address}: the audit log could not be written ({reason(exc)}); the call {endpoint}{returned} is "
                     f"missing from it"
                 )
 
@@ -343,11 +205,11 @@ class Applier:
             if CREATE in sc.actions:
                 schedule_steps[sc.address] = f"schedule-create:{sc.address}"
                 steps.append(Step(schedule_steps[sc.address], "schedule create", f"schedule {sc.address}",
-                                  self._schedule_create_step(sc), counts_as="added"))
+                                  self._schedule_create_step(sc), counts_as=Tally.ADDED))
             elif IMPORT in sc.actions:
                 schedule_steps[sc.address] = f"schedule-import:{sc.address}"
                 steps.append(Step(schedule_steps[sc.address], "schedule import", f"schedule {sc.address}",
-                                  self._schedule_import_step(sc), counts_as="imported"))
+                                  self._schedule_import_step(sc), counts_as=Tally.IMPORTED))
 
         def schedule_ready(fields: Mapping[str, Any] | None) -> set[str]:
             step = schedule_steps.get(str((fields or {}).get("ScheduleId")))
@@ -357,19 +219,19 @@ class Applier:
             a = change.address
             base: set[str] = set()
             if IMPORT in change.actions:
-                steps.append(Step(f"import:{a}", "import", a, self._import_step(change), counts_as="imported"))
+                steps.append(Step(f"import:{a}", "import", a, self._import_step(change), counts_as=Tally.IMPORTED))
                 base = {f"import:{a}"}
             if CREATE in change.actions:
                 deps = set().union(*(ready(r) for r in change.depends_on if r != a)) | schedule_ready(change.after)
                 steps.append(
-                    Step(f"create:{a}", "create", a, self._create_step(change), deps=deps, counts_as="added")
+                    Step(f"create:{a}", "create", a, self._create_step(change), deps=deps, counts_as=Tally.ADDED)
                 )
                 base = {f"create:{a}"}
             elif UPDATE in change.actions and change.changed:
                 refs = {t for _, t in workgroup_refs(change.after or {})}
                 deps = base.union(*(ready(r) for r in refs if r != a)) | schedule_ready(change.after)
                 steps.append(
-                    Step(f"update:{a}", "update", a, self._update_step(change), deps=deps, counts_as="changed")
+                    Step(f"update:{a}", "update", a, self._update_step(change), deps=deps, counts_as=Tally.CHANGED)
                 )
                 for target in refs & replaced:
                     repoint_steps.setdefault(target, set()).add(f"update:{a}")
@@ -386,12 +248,12 @@ class Applier:
                 steps.append(
                     Step(
                         f"delete:{a}", "delete", a, self._delete_step(change),
-                        deps=member_deletes | referrers, counts_as="destroyed",
+                        deps=member_deletes | referrers, counts_as=Tally.DESTROYED,
                     )
                 )
             for old_id in change.deposed:
                 steps.append(Step(f"deposed:{a}:{old_id}", "delete old", a, self._deposed_step(a, old_id),
-                                  counts_as="destroyed"))
+                                  counts_as=Tally.DESTROYED))
             for mc in change.members:
                 if mc.actions == [NOOP]:
                     continue
@@ -415,7 +277,7 @@ class Applier:
                 deps = {f"create:{change.address}"} | repoint_steps.get(change.address, set())
                 steps.append(
                     Step(f"replace-delete:{change.address}", "delete old", change.address,
-                         self._replaced_delete_step(change.address), deps=deps, counts_as="destroyed")
+                         self._replaced_delete_step(change.address), deps=deps, counts_as=Tally.DESTROYED)
                 )
         known = {s.id for s in steps}
         for s in steps:
@@ -423,77 +285,62 @@ class Applier:
         return steps
 
     def _create_step(self, change: ResourceChange) -> Callable[[], str | None]:
+        a = change.address
+
         def run() -> str | None:
             desired = dict(change.after or {})
             pending = PendingCreate(desired["Name"], desired["Type"], utc_now(), desired)
 
             def record_intent(state: State) -> None:
-                ws = state.workgroups.setdefault(change.address, WorkgroupState())
+                ws = state.workgroups.setdefault(a, WorkgroupState())
                 ws.pending_create = pending
                 ws.prevent_destroy = change.prevent_destroy
                 if ws.id and not change.is_replace:
                     ws.id, ws.members = None, {}  # deleted outside: the old ID is gone for good
 
+            def forget_intent(state: State) -> None:
+                state.workgroups[a].pending_create = None
+
+            def record_created(state: State, new_id: str) -> None:
+                self._owners.claim(state, new_id, (a, None))
+                adopt_workgroup(state.workgroups[a], new_id)
+
             body = self._resolve_refs(desired, member=False)
-            return self._create_with_intent(
-                change.address, change.address, pending, record_intent, body, spec.WORKGROUPS,
-                lambda: self.client.create_workgroup(body),
-                lambda s: s.workgroups[change.address],
-                functools.partial(self._record_created, change.address),
-                functools.partial(self._recheck_create, change.address),
-                "workgroup",
-            )
+            return self._create_with_intent(Creation(
+                what=a, dirty=a, noun="workgroup", endpoint=spec.WORKGROUPS, body=body,
+                create=lambda: self.client.create_workgroup(body),
+                record_intent=record_intent, forget_intent=forget_intent, record_created=record_created,
+                recheck=partial(self._recheck_create, a),
+                done=lambda new_id: f"the create succeeded: workgroup {new_id} exists in the account",
+                advice=lambda new_id: _PENDING_KEPT.format(what=a) + f" telegent-iac import {a} {new_id}",
+            ))
 
         return run
 
-    def _create_with_intent(
-        self,
-        address: str,
-        dirty: str | None,
-        pending: PendingCreate,
-        record_intent: Callable[[State], None],
-        body: Mapping[str, Any],
-        endpoint: str,
-        create: Callable[[], str],
-        slot: Callable[[State], WorkgroupState | ScheduleState],
-        record_created: Callable[[str], None],
-        recheck: Callable[[], str | None],
-        noun: str,
-    ) -> str | None:
-        """The one create protocol: the intent is durable before the POST, the returned ID
-        replaces it in one write, and an ambiguous failure is resolved against the account
-        (`recheck`) before the create is tried again. `dirty` is the workgroup address the
-        state writes touch (None: any)."""
-
-        def set_pending(value: PendingCreate | None) -> Callable[[State], None]:
-            return lambda s: setattr(slot(s), "pending_create", value)
-
-        self.writer.commit(record_intent, dirty)
+    def _create_with_intent(self, creation: Creation) -> str | None:
+        """The one create protocol, for workgroups, members and schedules: the intent is
+        durable before the POST, the returned ID replaces it in one write, and an ambiguous
+        failure is resolved against the account (`recheck`) before the create is tried again."""
+        c = creation
+        self.writer.commit(c.record_intent, c.dirty)
         for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
             try:
-                new_id = self._call(endpoint, address, body, create)
+                new_id = self._call(c.endpoint, c.what, c.logged_body or c.body, c.create)
             except ApiError as exc:
                 if not exc.ambiguous:
-                    self.writer.commit(set_pending(None), dirty)
+                    self.writer.commit(c.forget_intent, c.dirty)
                     raise
-                outcome = recheck()
+                outcome = c.recheck()
                 if outcome is not None:
                     return outcome
                 if attempt == MAX_CREATE_ATTEMPTS:
                     raise
-                self._note(address, f"the create got no clear answer ({exc.message}); the account shows "
-                                    f"no such {noun}, so it did not take effect: trying again")
-                self.writer.commit(set_pending(pending), dirty)
+                self._note(c.what, f"the create got no clear answer ({exc.message}); the account shows "
+                                   f"no such {c.noun}, so it did not take effect: trying again")
+                self.writer.commit(c.record_intent, c.dirty)
                 continue
-            self._recorded(
-                functools.partial(record_created, new_id),
-                f"the create succeeded: {noun} {new_id} exists in the account",
-                f"The state still holds the pending create for {address} (written before the call), so the "
-                f"next apply finds and adopts it without making a duplicate; should the state be lost or "
-                f"replaced, adopt it with: "
-                + (f"telegent-iac import {address} {new_id}" if noun == "workgroup"
-                   else f"import: [{{address: {address.removeprefix('schedule ')}, id: {new_id}}}]"),
-            )
+            record = partial(c.record_created, new_id=new_id)
+            self._recorded(partial(self.writer.commit, record, c.dirty), c.done(new_id), c.advice(new_id))
             return new_id
         return None
 
@@ -507,15 +354,22 @@ class Applier:
             def record_intent(state: State) -> None:
                 state.schedules.setdefault(a, ScheduleState()).pending_create = pending
 
-            def record_created(new_id: str) -> None:
-                self.writer.commit(lambda s: adopt_schedule(s, a, new_id))
+            def forget_intent(state: State) -> None:
+                state.schedules[a].pending_create = None
+
+            def record_created(state: State, new_id: str) -> None:
+                adopt_schedule(state, a, new_id)
 
             # Schedules live in the state's head, not per address: their writes are full ones.
-            return self._create_with_intent(
-                f"schedule {a}", None, pending, record_intent, fields, spec.SCHEDULES,
-                lambda: self.client.create_schedule(fields), lambda s: s.schedules[a],
-                record_created, lambda: self._recheck_schedule(a), "schedule",
-            )
+            return self._create_with_intent(Creation(
+                what=f"schedule {a}", dirty=None, noun="schedule", endpoint=spec.SCHEDULES, body=fields,
+                create=lambda: self.client.create_schedule(fields),
+                record_intent=record_intent, forget_intent=forget_intent, record_created=record_created,
+                recheck=lambda: self._recheck_schedule(a),
+                done=lambda new_id: f"the create succeeded: schedule {new_id} exists in the account",
+                advice=lambda new_id: _PENDING_KEPT.format(what=f"schedule {a}")
+                + f" import: [{{address: {a}, id: {new_id}}}]",
+            ))
 
         return run
 
@@ -562,14 +416,7 @@ class Applier:
         except StepFailed:
             raise
         except Exception as exc:
-            raise RecordFailed(f"{done}, but writing it to the state failed ({_reason(exc)}). {advice}") from exc
-
-    def _record_created(self, address: str, new_id: str) -> None:
-        def record(state: State) -> None:
-            self._owners.claim(state, new_id, (address, None))
-            adopt_workgroup(state.workgroups[address], new_id)
-
-        self.writer.commit(record, address)
+            raise RecordFailed(f"{done}, but writing it to the state failed ({reason(exc)}). {advice}") from exc
 
     def _recheck_create(self, address: str) -> str | None:
         """After an ambiguous create: adopt the workgroup if it exists, else clear the intent.
@@ -726,47 +573,40 @@ class Applier:
         def record_intent(state: State) -> None:
             state.workgroups[address].members[key] = MemberState(pending_create=pending)
 
-        self.writer.commit(record_intent, address)
+        def forget_intent(state: State) -> None:
+            state.workgroups[address].members.pop(key, None)
+
+        def record_created(state: State, new_id: str) -> None:
+            self._owners.claim(state, new_id, (address, key))
+            ms = state.workgroups[address].members[key]
+            ms.id, ms.fields, ms.pending_create = new_id, after, None
+
         workgroup_id = self._id_of(address)
-        for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
-            try:
-                member_id = self._call(spec.ACTIVITY, address, {"WorkgroupId": workgroup_id, **body},
-                                       lambda: self.client.create_activity(workgroup_id, body))
-            except ApiError as exc:
-                if not exc.ambiguous:
-                    self.writer.commit(lambda s: s.workgroups[address].members.pop(key, None), address)
-                    raise
-                resolution = self._recheck_member(address, key, workgroup_id)
-                if resolution.outcome == ADOPTED:
-                    return str(resolution.resource_id)
-                if resolution.outcome == AMBIGUOUS or attempt == MAX_CREATE_ATTEMPTS:
-                    raise StepFailed(resolution.message or str(exc)) from exc
-                self.writer.commit(record_intent, address)
-                continue
+        return self._create_with_intent(Creation(
+            what=address, dirty=address, noun="member", endpoint=spec.ACTIVITY, body=body,
+            logged_body={"WorkgroupId": workgroup_id, **body},
+            create=lambda: self.client.create_activity(workgroup_id, body),
+            record_intent=record_intent, forget_intent=forget_intent, record_created=record_created,
+            recheck=lambda: self._recheck_member(address, key, workgroup_id),
+            done=lambda new_id: f"the create succeeded: member {key} exists in workgroup {workgroup_id} as {new_id}",
+            advice=lambda new_id: "The state still holds its pending create (written before the call), so the next "
+            "apply finds and adopts it without making a duplicate.",
+        ))
 
-            def record(state: State, new_id: str = member_id) -> None:
-                self._owners.claim(state, new_id, (address, key))
-                ms = state.workgroups[address].members[key]
-                ms.id, ms.fields, ms.pending_create = new_id, after, None
-
-            self._recorded(
-                lambda: self.writer.commit(record, address),
-                f"the create succeeded: member {key} exists in workgroup {workgroup_id} as {member_id}",
-                "The state still holds its pending create (written before the call), so the next "
-                "apply finds and adopts it without making a duplicate.",
-            )
-            return member_id
-        return None
-
-    def _recheck_member(self, address: str, key: str, workgroup_id: str) -> Resolution:
+    def _recheck_member(self, address: str, key: str, workgroup_id: str) -> str | None:
         """As _recheck_create, for a member."""
         while True:
             detail = self.client.get_workgroup(workgroup_id)
             resolution = self.writer.commit(
                 partial(resolve_member, address=address, key=key, detail=detail, min_age=self.client.timeout), address)
             if resolution.outcome != IN_FLIGHT:
-                return resolution
+                break
             self._wait_in_flight(address, self.state.workgroups[address].members[key].pending_create)
+        if resolution.outcome == ADOPTED:
+            return str(resolution.resource_id)
+        if resolution.outcome == AMBIGUOUS:
+            raise StepFailed(resolution.message)
+        return None
 
     def _wait_in_flight(self, address: str, pending: PendingCreate | None) -> None:
         wait = max(0.5, self.client.timeout - (age_seconds(pending) if pending else 0.0))
@@ -774,7 +614,7 @@ class Applier:
         time.sleep(wait)
 
     def _note(self, address: str, message: str) -> None:
-        self.on_event(Event("note", "note", address, message=message))
+        self.on_event(Event(EventKind.NOTE, "note", address, message=message))
 
     # --- execution ------------------------------------------------------------------------------
 
@@ -782,54 +622,35 @@ class Applier:
         self._prepare_state()
         steps = self.build_steps()
         self._total = len(steps)
-        by_id = {s.id: s for s in steps}
-        waiting_on = {s.id: set(s.deps) for s in steps}
-        dependents: dict[str, list[str]] = {s.id: [] for s in steps}
-        for s in steps:
-            for d in s.deps:
-                dependents[d].append(s.id)
-        ready = deque(s.id for s in steps if not waiting_on[s.id])
         changed_addresses: set[str] = set()
-        running: dict[Future[tuple[str | None, float]], Step] = {}
-        with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
-            while ready or running:
-                while ready and len(running) < self.parallelism and not self.result.errors and not self.stop.is_set():
-                    if self._lock_lost(running.values()):
-                        break
-                    step = by_id[ready.popleft()]
-                    self.on_event(Event("start", step.label, step.address, step.member,
-                                        completed=self._completed, total=self._total))
-                    running[pool.submit(self._timed, step)] = step
-                if not running:
-                    break
-                done, _ = wait(list(running), return_when=FIRST_COMPLETED, timeout=0.5)
-                for future in done:
-                    step = running.pop(future)
-                    self._completed += 1
-                    try:
-                        resource_id, seconds = future.result()
-                    except Exception as exc:  # any failure stops new work; what succeeded is kept
-                        if not isinstance(exc, ApiError | StepFailed | OSError):
-                            log.exception("unexpected error in %s of %s", step.label, step.address)
-                        what = step.address + (f" member {step.member}" if step.member else "")
-                        label = "state write" if isinstance(exc, RecordFailed) else step.label
-                        self.result.unrecorded += isinstance(exc, RecordFailed)
-                        self.result.errors.append(f"{what}: {label} failed: {exc}")
-                        self.on_event(Event("error", label, step.address, step.member, message=str(exc),
-                                            completed=self._completed, total=self._total))
-                        continue
-                    self._count(step, changed_addresses)
-                    self.on_event(Event("done", step.label, step.address, step.member, resource_id,
-                                        seconds=seconds, completed=self._completed, total=self._total))
-                    for d in dependents[step.id]:
-                        waiting_on[d].discard(step.id)
-                        if not waiting_on[d]:
-                            ready.append(d)
-        if self.stop.is_set() and (ready or any(waiting_on[s] for s in waiting_on)):
-            self.result.interrupted = True
-        elif not self.result.errors and self._completed < self._total:
+
+        def on_start(step: Step, completed: int) -> None:
+            self.on_event(Event(EventKind.START, step.label, step.address, step.member,
+                                completed=completed, total=self._total))
+
+        def on_done(step: Step, resource_id: str | None, seconds: float, completed: int) -> None:
+            self._count(step, changed_addresses)
+            self.on_event(Event(EventKind.DONE, step.label, step.address, step.member, resource_id,
+                                seconds=seconds, completed=completed, total=self._total))
+
+        def on_error(step: Step, exc: Exception, completed: int) -> None:
+            if not isinstance(exc, ApiError | StepFailed | OSError):
+                log.exception("unexpected error in %s of %s", step.label, step.address)
+            label = "state write" if isinstance(exc, RecordFailed) else step.label
+            self.result.unrecorded += isinstance(exc, RecordFailed)
+            self.result.errors.append(f"{step.what}: {label} failed: {exc}")
+            self.on_event(Event(EventKind.ERROR, label, step.address, step.member, message=str(exc),
+                                completed=completed, total=self._total))
+
+        outcome = run_steps(
+            steps, parallelism=self.parallelism, stop=self.stop, failed=lambda: bool(self.result.errors),
+            may_start=lambda running: not self._lock_lost(running),
+            on_start=on_start, on_done=on_done, on_error=on_error,
+        )
+        self.result.interrupted = outcome.interrupted
+        if outcome.stuck:
             # Never silently skip work: steps left waiting on each other would be a planner bug.
-            stuck = sorted(s for s, deps in waiting_on.items() if deps)
+            stuck = outcome.stuck
             self.result.errors.append(f"{len(stuck)} steps could not be ordered: {', '.join(stuck[:5])}")
         return self.result
 
@@ -840,8 +661,7 @@ class Applier:
         why = self.lock_lost()
         if why is None:
             return False
-        in_flight = sorted(s.address + (f" member {s.member}" if s.member else "") + f" ({s.label})"
-                           for s in running)
+        in_flight = sorted(f"{s.what} ({s.label})" for s in running)
         message = (
             f"the state lock was lost: {why}. Started nothing new; "
             + (f"{len(in_flight)} call(s) in flight were let finish and recorded in the state: "
@@ -849,21 +669,16 @@ class Applier:
             + ". Check that no other run is applying, then run apply again"
         )
         self.result.errors.append(message)
-        self.on_event(Event("note", "lock", "state", message=f"the state lock was lost; starting nothing new, "
+        self.on_event(Event(EventKind.NOTE, "lock", "state", message=f"the state lock was lost; starting nothing new, "
                             f"letting {len(in_flight)} call(s) in flight finish"))
         return True
 
-    def _timed(self, step: Step) -> tuple[str | None, float]:
-        started = time.monotonic()
-        resource_id = step.run()
-        return resource_id, time.monotonic() - started
-
     def _count(self, step: Step, changed_addresses: set[str]) -> None:
-        if step.counts_as == "added":
+        if step.counts_as == Tally.ADDED:
             self.result.added += 1
-        elif step.counts_as == "destroyed":
+        elif step.counts_as == Tally.DESTROYED:
             self.result.destroyed += 1
-        elif step.counts_as == "imported":
+        elif step.counts_as == Tally.IMPORTED:
             self.result.imported += 1
         elif step.address not in changed_addresses and step.address not in self._creating:
             # An update and its member changes count as one changed workgroup.
