@@ -486,8 +486,7 @@ def plan(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: str
             with workflow.open_client(settings) as client:
                 live = workflow.list_and_bind(state, client, settings, store.description)
                 the_plan, _ = workflow.compute_plan(desired, state, client, options, err, live=live,
-                                                    parallelism=parallelism)
-                workflow.record_verified(store, state, the_plan)
+                                                    parallelism=parallelism, record=store)
     if out:
         workflow.write_plan_file(Path(out), the_plan, settings, options, state)
         err(f"Saved the plan to {out}; apply it with: telegent-iac apply {out}")

@@ -252,14 +252,17 @@ def compute_plan(
     live: list[LiveSummary] | None = None,
     parallelism: int = 4,
     verify: Sequence[str] | None = None,
+    record: StateStore | None = None,
 ) -> tuple[Plan, State]:
     """Read what the plan needs from the account and plan. Returns the plan and the state it
-    was made against (pending creates resolved in a copy: planning never writes)."""
+    was made against (pending creates resolved in a copy: planning never writes them). With
+    `record`, a sampled refresh notes in that store when the sampled workgroups were verified,
+    before planning, so the plan describes the state as written."""
     check_unique_ids(state, "the state")
     if live is None:
         live = client.list_workgroups()
     live_ids = {s.workgroup_id for s in live}
-    resolutions = []
+    as_read, resolutions = state, []
     # Schedules cost two requests (a token and the list): only when some are declared or known.
     live_schedules = client.list_schedules() if desired.schedules or state.schedules else []
     if state.pending() or state.pending_schedules():  # resolved in a copy (a deep copy of 10,000
@@ -276,35 +279,22 @@ def compute_plan(
         verify = sorted(a for a in verify if a in state.workgroups and state.workgroups[a].id in live_ids)
     verify_ids = [i for i in (state.workgroups[a].id for a in verify) if i and i not in details]
     details.update(fetch_details(client, verify_ids, progress, parallelism=parallelism))
-    plan = make_plan(desired, state, live, options, details, live_schedules)
-    if options.refresh != "summary":
-        chosen = set(verify)
-        plan.verified = verify
-        plan.not_verified = sorted(
-            a for a, ws in state.workgroups.items() if ws.id and ws.id in live_ids and a not in chosen
-        )
-    plan.resolved = [r.describe() for r in resolutions]
-    touched = {c.workgroup_id for c in plan.changes if c.workgroup_id and not c.is_noop}
-    touched |= {c.import_id for c in plan.changes if c.import_id} | {i for c in plan.changes for i in c.deposed}
-    plan.seen = {s.workgroup_id: [s.name, s.type] for s in live if s.workgroup_id in touched}
-    plan.errors += [r.describe() for r in resolutions if r.outcome == AMBIGUOUS]
+    if record is not None and options.refresh == "sample" and verify:
+        record_verified(record, as_read, verify)
+        state.serial = as_read.serial  # the copy describes the state as now written
+    plan = make_plan(desired, state, live, options, details, live_schedules, verified=verify, resolutions=resolutions)
     return plan, state
 
 
-def record_verified(store: StateStore, state: State, plan: Plan) -> None:
+def record_verified(store: StateStore, state: State, verified: Sequence[str]) -> None:
     """`--refresh sample=N`: note in the state when the sampled workgroups were verified, so
-    the next run reads the next N. The only write a plan makes, and only in this mode; the
-    plan keeps pointing at the state it describes (same content but these times)."""
-    if plan.refresh != "sample" or not plan.verified:
-        return
+    the next run reads the next N. The only write a plan makes, and only in this mode."""
     now = utc_now()
-    for address in plan.verified:
+    for address in verified:
         ws = state.workgroups.get(address)
         if ws is not None:
             ws.verified = now
-    store.write(state, changed=plan.verified)
-    if plan.lineage == state.lineage:
-        plan.serial = state.serial
+    store.write(state, changed=list(verified))
 
 
 def plan_for_apply(
@@ -335,8 +325,8 @@ def plan_for_apply(
         live = resolve_interrupted(state, store, client, live, progress)
     if saved_file is not None:
         return saved_file[0], state
-    plan, _ = compute_plan(desired, state, client, options, progress, live=live, parallelism=settings.parallelism)
-    record_verified(store, state, plan)
+    plan, _ = compute_plan(desired, state, client, options, progress, live=live, parallelism=settings.parallelism,
+                           record=store)
     return plan, state
 
 

@@ -4,23 +4,30 @@ is it serialised (`to_dict`), with the state lineage/serial and a hash of the in
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 PLAN_FORMAT_VERSION = "1.2"
 
-# Action words, as in Terraform's JSON plan: `actions` is a list so ["delete", "create"] is a
-# replacement and a consumer can scan for "delete".
-CREATE = "create"
-UPDATE = "update"
-DELETE = "delete"
-NOOP = "no-op"
-IMPORT = "import"
+
+class Action(StrEnum):
+    """Action words, as in Terraform's JSON plan: `actions` is a list so ["delete", "create"]
+    is a replacement and a consumer can scan for "delete"."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    NOOP = "no-op"
+    IMPORT = "import"
+
+
+CREATE, UPDATE, DELETE, NOOP, IMPORT = Action.CREATE, Action.UPDATE, Action.DELETE, Action.NOOP, Action.IMPORT
 
 
 @dataclass
 class MemberChange:
     key: str
-    actions: list[str]
+    actions: list[Action]
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     member_id: str | None = None
@@ -41,7 +48,7 @@ class ResourceChange:
     """What happens to one workgroup address."""
 
     address: str
-    actions: list[str]
+    actions: list[Action]
     workgroup_id: str | None = None  # the ID known before the run
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
@@ -82,7 +89,7 @@ class ScheduleChange:
     a changed schedule is created anew (`schedule_id` is then the old one, no longer used)."""
 
     address: str
-    actions: list[str]  # ["create"], ["import"] or ["no-op"]
+    actions: list[Action]  # ["create"], ["import"] or ["no-op"]
     schedule_id: str | None = None  # the ID known before the run
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
@@ -211,13 +218,17 @@ class Plan:
         d.pop("has_destroys", None)
         changes = []
         for c in d.pop("changes", []):
-            c = dict(c)
-            c["members"] = [MemberChange(**m) for m in c.get("members", [])]
+            c = {**c, "actions": _actions(c["actions"])}
+            c["members"] = [MemberChange(**{**m, "actions": _actions(m["actions"])}) for m in c.get("members", [])]
             changes.append(ResourceChange(**c))
         return cls(
             changes=changes,
             drift=[Drift(**x) for x in d.pop("drift", [])],
             conflicts=[Conflict(**x) for x in d.pop("conflicts", [])],
-            schedules=[ScheduleChange(**x) for x in d.pop("schedules", [])],
+            schedules=[ScheduleChange(**{**x, "actions": _actions(x["actions"])}) for x in d.pop("schedules", [])],
             **d,
         )
+
+
+def _actions(words: list[str]) -> list[Action]:
+    return [Action(w) for w in words]

@@ -42,6 +42,7 @@ from telegent_iac.plan.changes import (
 from telegent_iac.plan.schedules import plan_schedules, repoint_schedules, schedule_addressed
 from telegent_iac.state.edits import rename_address, rename_schedule
 from telegent_iac.state.records import MemberState, State, WorkgroupState
+from telegent_iac.state.recovery import AMBIGUOUS, Resolution
 
 REFRESH_MODES = ("summary", "full", "sample", "refresh-only")
 # Below this many managed workgroups the destroy threshold does not apply (as octoDNS does):
@@ -74,15 +75,20 @@ def make_plan(
     options: PlanOptions = PlanOptions(),
     details: Mapping[str, Mapping[str, Any]] | None = None,
     live_schedules: Sequence[Mapping[str, Any]] = (),
+    verified: Sequence[str] = (),
+    resolutions: Sequence[Resolution] = (),
 ) -> Plan:
     """Plan what it takes to make the account match `desired`.
 
-    `state` is not modified. Pending creates must already be resolved (see plan.pending).
+    `state` is not modified. Pending creates must already be resolved (state/recovery.py);
+    `resolutions` says how, and the plan reports them (an ambiguous one blocks it).
     `live_schedules` is the account's schedule list (needed when schedules are declared or known).
+    `verified` are the addresses whose `details` were read to check them (a refresh).
     """
     if options.refresh not in REFRESH_MODES:
         raise ValueError(f"unknown refresh mode {options.refresh!r}")
     details = details or {}
+    as_read = state
     if desired.moved:  # _apply_moves re-keys the state: do that on a copy (nothing else writes it)
         state = copy.deepcopy(state)
     plan = Plan(
@@ -145,6 +151,17 @@ def make_plan(
         _keep_targets(desired, state, options.targets, plan)
     _check_threshold(state, options, plan)
     plan.unchecked = unchecked.describe()
+    if options.refresh != "summary":
+        chosen = set(verified)
+        plan.verified = list(verified)
+        plan.not_verified = sorted(
+            a for a, ws in as_read.workgroups.items() if ws.id and ws.id in live_by_id and a not in chosen
+        )
+    plan.resolved = [r.describe() for r in resolutions]
+    plan.errors += [r.describe() for r in resolutions if r.outcome == AMBIGUOUS]
+    touched = {c.workgroup_id for c in plan.changes if c.workgroup_id and not c.is_noop}
+    touched |= {c.import_id for c in plan.changes if c.import_id} | {i for c in plan.changes for i in c.deposed}
+    plan.seen = {s.workgroup_id: [s.name, s.type] for s in live if s.workgroup_id in touched}
     return plan
 
 

@@ -11,16 +11,24 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from telegent_iac.model.live import live_members, name_key
 from telegent_iac.model.workgroups import ACTIVITIES, LiveSummary, type_matches, unsaid_fields
 from telegent_iac.state.records import MemberState, PendingCreate, State, WorkgroupState, utc_now
 
-ADOPTED = "adopted"
-NOT_CREATED = "not-created"
-AMBIGUOUS = "ambiguous"
-IN_FLIGHT = "in-flight"  # no match yet, but the request may still be committed by the server
+
+class Outcome(StrEnum):
+    """How an interrupted create was resolved against the live account."""
+
+    ADOPTED = "adopted"
+    NOT_CREATED = "not-created"
+    AMBIGUOUS = "ambiguous"
+    IN_FLIGHT = "in-flight"  # no match yet, but the request may still be committed by the server
+
+
+ADOPTED, NOT_CREATED, AMBIGUOUS, IN_FLIGHT = Outcome.ADOPTED, Outcome.NOT_CREATED, Outcome.AMBIGUOUS, Outcome.IN_FLIGHT
 
 
 def age_seconds(pending: PendingCreate, now: datetime | None = None) -> float:
@@ -35,7 +43,7 @@ def age_seconds(pending: PendingCreate, now: datetime | None = None) -> float:
 class Resolution:
     address: str
     member: str | None  # member key, or None for the workgroup itself
-    outcome: str  # ADOPTED | NOT_CREATED | AMBIGUOUS
+    outcome: Outcome
     resource_id: str | None = None
     message: str = ""
 
