@@ -118,3 +118,8 @@ class StateStore(Protocol):
     def flush(self) -> None: ...
 
     def lock_lost(self) -> str | None: ...
+
+
+def read_or_new(store: StateStore) -> State:
+    """The stored state, or a new empty one when there is none yet."""
+    return store.read() or State.new()

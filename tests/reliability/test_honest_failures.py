@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from telegent_iac import workflow
+from telegent_iac.ops import run as workflow
 from telegent_iac.state import FileStateStore, State
 from telegent_sandbox import SandboxServer
 from tests.support.cli import cli_env, live_names, run

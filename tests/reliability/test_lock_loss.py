@@ -66,7 +66,9 @@ def test_losing_the_postgres_lock_mid_apply_stops_new_calls(tmp_path: Path, star
 
 def test_a_force_unlocked_file_lock_mid_apply_stops_new_calls(tmp_path: Path, start_sandbox: Any) -> None:
     server = start_sandbox(latency_ms=300)
-    declared = workgroup_names(20, "unlocked")
+    # Enough work that force-unlock (a process of its own, slow to start on a busy machine)
+    # lands while the apply still has creates to start.
+    declared = workgroup_names(80, "unlocked")
     config = write_config(tmp_path / "wg.yaml", declared)
     state = tmp_path / "state" / "s.json"
     cli = Cli(cli_env(server), tmp_path)

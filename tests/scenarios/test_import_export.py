@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from telegent_iac.lifecycle import build_export
 from telegent_iac.model.workgroups import LiveSummary
+from telegent_iac.ops.exporting import build_export
 from tests.scenarios.conftest import Workspace, base, make_workspace
 
 CREATE = "/v1.0/workgroups"

@@ -225,8 +225,8 @@ def test_a_definite_member_create_failure_leaves_no_pending_record(
 def test_an_interrupted_create_with_several_candidates_stops_the_next_apply(
         sandbox: SandboxServer, client: TelegentClient, tmp_path: Path) -> None:
     from telegent_iac.errors import UserError
+    from telegent_iac.ops.run import resolve_interrupted
     from telegent_iac.state.records import PendingCreate, WorkgroupState
-    from telegent_iac.workflow import resolve_interrupted
 
     store = FileStateStore(tmp_path / "state.json")
     state = State.new()

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from telegent_iac import __version__, cli
-from telegent_iac.cli import main
+from telegent_iac import __version__
+from telegent_iac.cli import flags, main, output
 from telegent_iac.plan.changes import PLAN_FORMAT_VERSION
 from telegent_iac.state.file import FileStateStore
 from telegent_sandbox import SandboxServer
@@ -71,8 +71,8 @@ def test_no_color_and_force_color(sandbox: SandboxServer, tmp_path: Path, env: d
 def test_plan_json_ends_with_a_diagnostic_on_a_config_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("workgroups:\n  a:\n    Name: A\n    Type: ring\n")
-    for flags in (["--json"], ["--format", "json"]):
-        result = run({}, "plan", *flags, "--state", state_path(tmp_path), bad)
+    for args in (["--json"], ["--format", "json"]):
+        result = run({}, "plan", *args, "--state", state_path(tmp_path), bad)
         assert result.exit_code == 1
         last = json_lines(result.stdout)[-1]
         assert last["type"] == "diagnostic" and last["severity"] == "error"
@@ -91,7 +91,8 @@ def test_waiting_for_a_lock_says_whose_once(tmp_path: Path, monkeypatch: pytest.
         if message.startswith("Waiting"):
             waiting.set()
 
-    monkeypatch.setattr(cli, "err", err)
+    monkeypatch.setattr(flags, "err", err)  # the waiting message
+    monkeypatch.setattr(output, "err", err)  # the error
     held = holder.lock("apply")
     info = held.__enter__()
     # Refused at once without --lock-timeout, and no waiting message.

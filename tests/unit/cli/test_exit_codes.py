@@ -13,7 +13,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from telegent_iac.cli import EXIT_ERROR, EXIT_INTERRUPTED, Cli, main
+from telegent_iac.cli import main
+from telegent_iac.cli.root import Cli
+from telegent_iac.errors import EXIT_ERROR, EXIT_INTERRUPTED
 from telegent_sandbox import SandboxServer
 from tests.support.cli import cli_env, copy_example, run, state_path
 

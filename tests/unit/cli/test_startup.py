@@ -12,10 +12,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from telegent_iac.cli import LAZY_COMMANDS, main
+from telegent_iac.cli import main
+from telegent_iac.cli.root import LAZY_COMMANDS
 
-REPO = Path(__file__).resolve().parents[2]
-HEAVY = ("httpx", "jsonschema", "telegent_sandbox", "telegent_iac.workflow", "telegent_iac.spec")
+REPO = Path(__file__).resolve().parents[3]
+HEAVY = ("httpx", "jsonschema", "telegent_sandbox", "telegent_iac.ops.run", "telegent_iac.spec")
 
 PROBE = """
 import sys

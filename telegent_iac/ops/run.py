@@ -1,7 +1,8 @@
 """The stages of a run wired together: files -> model -> plan -> calls -> state.
 
-The CLI parses flags and calls these; every function here takes plain values, so tests and
-other front ends can drive a run without click.
+The CLI parses flags and calls these; every function here takes plain values and reports
+through callbacks (it never prints nor reads the environment), so tests and other front ends
+can drive a run without click.
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ import contextlib
 import copy
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from telegent_iac import __version__, config, spec
 from telegent_iac.errors import UserError
 from telegent_iac.model.workgroups import Desired, LiveSummary
+from telegent_iac.ops.interrupts import two_stage_interrupt
+from telegent_iac.ops.settings import SANDBOX_STATE_PATH, Progress, Settings
 from telegent_iac.plan import saved as saved_plans
 from telegent_iac.plan.changes import CREATE, IMPORT, Plan
 from telegent_iac.plan.planner import PlanOptions, check_targets, make_plan
@@ -26,44 +28,11 @@ from telegent_iac.plan.saved import PLAN_FILE_KIND
 from telegent_iac.state import open_store
 from telegent_iac.state.records import AccountBinding, PendingCreate, State, utc_now
 from telegent_iac.state.recovery import AMBIGUOUS, IN_FLIGHT, age_seconds, resolve_all, resolve_schedule
-from telegent_iac.state.store import StateStore
+from telegent_iac.state.store import StateStore, read_or_new
 
 if TYPE_CHECKING:  # the client (httpx) loads only for the commands that talk to the API
     from telegent_iac.api.client import TelegentClient
-
-SANDBOX_STATE_PATH = "state/sandbox.state.json"
-
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where a run's client points instead of TELEGENT_API_URL and the account's credentials:
-    the built-in sandbox, which the CLI starts (only it imports the emulator)."""
-
-    url: str
-    account_key: str
-    account_secret: str
-
-
-# Starts a sandbox whose database is the given file, paced to the given requests a minute;
-# yields where it listens.
-SandboxHook = Callable[[Path, int], contextlib.AbstractContextManager[Endpoint]]
-
-
-@dataclass
-class Settings:
-    config_paths: Sequence[str]
-    state_location: str
-    env: Mapping[str, str]
-    var_files: Sequence[str] = ()
-    lock_timeout: float = 0.0
-    sandbox: bool = False
-    parallelism: int = 4
-    progress: Progress = field(default=lambda message: None)
-    allow_secret_vars: Sequence[str] = ()  # credential-looking names the user allowed into fields
-    start_sandbox: SandboxHook | None = None
-
+    from telegent_iac.apply.events import ApplyResult, Event
 
 @contextlib.contextmanager
 def open_client(settings: Settings) -> Iterator[TelegentClient]:
@@ -118,14 +87,10 @@ def load_desired(settings: Settings, all_warnings: bool = False) -> Desired:
     return desired
 
 
-def read_state(store: StateStore) -> State:
-    return store.read() or State.new()
-
-
 def read_state_for(store: StateStore, desired: Desired, targets: Sequence[str]) -> State:
     """The state, with the run's --target addresses checked against it and the configuration.
     Called before the client is opened: bad input never causes a request."""
-    state = read_state(store)
+    state = read_or_new(store)
     check_targets(desired, state, targets)
     return state
 
@@ -392,6 +357,17 @@ def _pending_records(state: State) -> list[PendingCreate]:
         if record is not None:
             out.append(record)
     return out + [r for a in state.pending_schedules() if (r := state.schedules[a].pending_create) is not None]
+
+
+def carry_out(plan: Plan, state: State, store: StateStore, client: TelegentClient, settings: Settings,
+              on_event: Callable[[Event], None]) -> ApplyResult:
+    """Apply `plan` to the account, recording every outcome in `store` (under the run's lock)."""
+    from telegent_iac.apply.executor import Applier
+
+    with two_stage_interrupt(settings.progress) as stop:
+        applier = Applier(plan, state, store, client, parallelism=settings.parallelism, on_event=on_event,
+                          stop=stop, audit=store.append_audit, lock_lost=store.lock_lost)
+        return applier.run()
 
 
 # --- saved plans ----------------------------------------------------------------------------------
