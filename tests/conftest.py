@@ -17,10 +17,8 @@ from hypothesis import HealthCheck, settings
 
 from telegent_iac.safety import secrets
 from telegent_sandbox import SandboxOptions, SandboxServer
-from tests.support.sandbox_http import SandboxFactory, get_token
+from tests.support.sandbox_http import SandboxFactory
 from tests.support.trials import FIGURES, Figures, report_figures
-
-__all__ = ["SandboxFactory", "get_token", "sandbox", "sandbox_factory"]
 
 
 def in_ci() -> bool:

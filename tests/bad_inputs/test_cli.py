@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from telegent_iac.cli import main
 from telegent_sandbox import SandboxServer
 from tests.bad_inputs import Case, cases, generated_cases
-from tests.reliability.conftest import Cli, cli_env
+from tests.support.cli import Cli, subprocess_env
 from tests.support.trials import Figures
 
 ALL = cases()
@@ -48,7 +48,7 @@ def test_corpus_is_large_enough() -> None:
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_case_in_process(command: str, sandbox: SandboxServer, tmp_path: Path, figures: Figures,
                                monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in cli_env(sandbox).items():
+    for name, value in subprocess_env(sandbox).items():
         monkeypatch.setenv(name, value)
     runner = CliRunner()
     every = ALL + generated_cases(tmp_path)
@@ -66,7 +66,7 @@ def test_every_case_in_process(command: str, sandbox: SandboxServer, tmp_path: P
 @pytest.mark.slow
 @pytest.mark.parametrize("case", ALL, ids=[case.name for case in ALL])
 def test_every_case_subprocess(case: Case, sandbox: SandboxServer, tmp_path: Path) -> None:
-    cli = Cli(cli_env(sandbox), tmp_path)
+    cli = Cli(subprocess_env(sandbox), tmp_path)
     for command in COMMANDS:
         result = cli.run(*_args(command, case, tmp_path), env=case.env)
         _check_output(case, command, result.returncode, result.stdout, result.stderr)

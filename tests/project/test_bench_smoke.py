@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import REPO
 
 
 def test_quick_benchmark_writes_a_report(tmp_path: Path) -> None:
     out = tmp_path / "performance.md"
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--out", str(out)],
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "run.py"), "--quick", "--out", str(out)],
                           capture_output=True, text=True, timeout=600)
     failed = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
     assert done.returncode == (1 if failed else 0), done.stdout + done.stderr[-3000:]

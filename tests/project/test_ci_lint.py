@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import REPO
+from tests.support import REPO
 
 WORKFLOW = REPO / "examples" / "ci" / "github-actions.yml"
 ACTION = REPO / "action.yml"

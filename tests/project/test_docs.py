@@ -17,9 +17,8 @@ from click.testing import CliRunner
 
 from telegent_iac.cli import main
 from telegent_iac.config import json_schema
-from tests.support.cli import REPO
-
-from .test_ci_recipes import check_argv, command_lines
+from tests.support import REPO
+from tests.support.commands import check_argv, command_lines
 
 MARKDOWN = sorted([REPO / "README.md", *(REPO / "docs").glob("*.md"), *(REPO / "examples").rglob("*.md")])
 FENCE = re.compile(r"^( *)```(\w*)[^\n]*\n(.*?)^\1```", re.M | re.S)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tomllib
 
-from tests.support.cli import REPO
+from tests.support import REPO
 
 
 def test_metadata_is_ready_to_publish() -> None:

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from telegent_iac.state.records import State
-from tests.support.trials import Figures
-
-from .conftest import Cli, cli_env, verify, workgroup_names, write_config
+from tests.support.cli import Cli, subprocess_env
+from tests.support.trials import Figures, verify, workgroup_names, write_config
 
 RUNS = 5
 PER_RUN = 10
@@ -21,7 +20,7 @@ PER_RUN = 10
 def test_five_applies_at_once(start_sandbox: Any, tmp_path: Path, figures: Figures) -> None:
     server = start_sandbox(latency_ms=10, latency_jitter_ms=10, seed=7)
     state = tmp_path / "telegent.state.json"
-    cli = Cli(cli_env(server), tmp_path)
+    cli = Cli(subprocess_env(server), tmp_path)
     # Each run declares its own ten workgroups (the others' are kept, not deleted): every run
     # has work to do, so each one must write the state after the one before it.
     groups = [workgroup_names(PER_RUN, prefix=f"run{r}") for r in range(RUNS)]

@@ -15,18 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.trials import Figures
-
-from .conftest import (
-    Cli,
-    cli_env,
-    read_state,
-    settle,
-    trial_seeds,
-    verify,
-    workgroup_names,
-    write_config,
-)
+from tests.support.cli import Cli, subprocess_env
+from tests.support.trials import Figures, settle, stored_state, trial_seeds, verify, workgroup_names, write_config
 
 WORKGROUPS = 100
 LATENCY_MS = 30
@@ -40,7 +30,7 @@ def crash_trial(start_sandbox: Any, tmp: Path, rng: random.Random, figures: Figu
     declared = workgroup_names(WORKGROUPS)
     config = write_config(tmp / "workgroups.yaml", declared)
     state = tmp / "state" / "telegent.state.json"
-    cli = Cli(cli_env(server), tmp)
+    cli = Cli(subprocess_env(server), tmp)
     parallelism = rng.choice([1, 4, 8])
     args = ("apply", "--auto-approve", "--state", str(state), "--parallelism", str(parallelism), str(config))
     proc = cli.start(*args, log_dir=tmp, name="killed")
@@ -52,7 +42,7 @@ def crash_trial(start_sandbox: Any, tmp: Path, rng: random.Random, figures: Figu
     proc.popen.send_signal(signal.SIGKILL)
     proc.popen.wait()
     killed_mid_run = proc.popen.returncode == -signal.SIGKILL
-    pending_left = len(read_state(state).pending()) if state.exists() else 0
+    pending_left = len(stored_state(state).pending()) if state.exists() else 0
     settle(server, (LATENCY_MS + JITTER_MS) / 1000 + 0.2)
 
     again = cli.run("apply", "--auto-approve", "--state", str(state), str(config))

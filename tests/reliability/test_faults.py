@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.trials import Figures
-
-from .conftest import Cli, apply_until_converged, cli_env, trial_seeds, verify, workgroup_names, write_config
+from tests.support.cli import Cli, subprocess_env
+from tests.support.trials import Figures, apply_until_converged, trial_seeds, verify, workgroup_names, write_config
 
 MAX_RUNS = 10
 FAST_SEEDS = (7,)
@@ -25,7 +24,7 @@ def fault_run(start_sandbox: Any, tmp: Path, rng: random.Random, figures: Figure
     declared = workgroup_names(workgroups)
     config = write_config(tmp / "workgroups.yaml", declared)
     state = tmp / "telegent.state.json"
-    cli = Cli(cli_env(server), tmp)
+    cli = Cli(subprocess_env(server), tmp)
     runs = apply_until_converged(cli, ["--state", str(state), "--parallelism", "4", str(config)], MAX_RUNS)
     log = server.control.requests()
     injected = sum(1 for r in log if r["status"] in (500, 503, 504))

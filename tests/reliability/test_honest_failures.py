@@ -13,9 +13,8 @@ import pytest
 from telegent_iac.ops import run as workflow
 from telegent_iac.state import FileStateStore, State
 from telegent_sandbox import SandboxServer
-from tests.support.cli import cli_env, live_names, run
-
-from .conftest import read_state
+from tests.support.cli import cli_env, console, live_names, run
+from tests.support.trials import stored_state
 
 
 class DiskFull(FileStateStore):
@@ -74,7 +73,7 @@ def test_create_that_succeeded_but_could_not_be_recorded_says_so(
     assert "Completed calls are recorded" not in err
     live = live_names(sandbox)
     assert live == ["Sales"]
-    state = read_state(state_file)
+    state = stored_state(state_file)
     if what == "workgroup":
         workgroup_id = next(iter(_ids(sandbox)))
         assert f"the create succeeded: workgroup {workgroup_id} exists in the account" in err, err
@@ -90,15 +89,12 @@ def test_create_that_succeeded_but_could_not_be_recorded_says_so(
     again = run(env, "apply", "--auto-approve", "--state", state_file, tmp_path / "wg.yaml")
     assert again.exit_code == 0, again.output
     assert live_names(sandbox) == ["Sales"]
-    final = read_state(state_file)
+    final = stored_state(state_file)
     assert not final.pending() and final.workgroups["sales"].members["alice"].id
 
 
 def _ids(server: SandboxServer) -> list[str]:
-    from telegent_iac.api.client import TelegentClient
-    from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET
-
-    with TelegentClient(server.url, DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, rate_limit=0) as client:
+    with console(server) as client:
         return [s.workgroup_id for s in client.list_workgroups()]
 
 
@@ -151,5 +147,5 @@ def test_a_failed_audit_append_never_loses_the_returned_id(
     assert result.exit_code == 1, result.output
     assert "sales: the audit log could not be written (No space left on device)" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
-    state = read_state(state_file)
+    state = stored_state(state_file)
     assert not state.pending() and state.workgroups["sales"].id in _ids(sandbox)

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from telegent_iac.state.store import boot_id, pid_namespace
-
-from .conftest import Cli, cli_env, write_config
+from tests.support.cli import Cli, subprocess_env
+from tests.support.trials import write_config
 
 LOCK_TIMEOUT = "2"
 
@@ -88,7 +88,7 @@ def setup(tmp_path: Path, start_sandbox: Any) -> tuple[Cli, Path]:
     write_config(tmp_path / "wg.yaml", {"a": "Hostile A"})
     (tmp_path / "st").mkdir()
     (tmp_path / "precious.json").write_text("precious\n")
-    return Cli(cli_env(server), tmp_path), tmp_path
+    return Cli(subprocess_env(server), tmp_path), tmp_path
 
 
 # The store-level tests (tests/store_contract/test_own_files.py) cover every file and kind in-process;

@@ -11,7 +11,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from .conftest import Cli, cli_env, verify, workgroup_names, write_config
+from tests.support.cli import Cli, subprocess_env
+from tests.support.trials import verify, workgroup_names, write_config
 
 CREATES = 6
 # The re-run's request timeout: how long it waits for a create the killed run may still have
@@ -27,7 +28,7 @@ def test_rerun_right_after_a_kill_waits_for_creates_still_in_flight(start_sandbo
     declared = workgroup_names(CREATES)
     config = write_config(tmp_path / "workgroups.yaml", declared)
     state = tmp_path / "state.json"
-    cli = Cli(cli_env(server), tmp_path)
+    cli = Cli(subprocess_env(server), tmp_path)
     args = ("apply", "--auto-approve", "--parallelism", str(CREATES), "--state", str(state), str(config))
     killed = Cli({**cli.env, "TELEGENT_HTTP_TIMEOUT": "120"}, tmp_path).start(*args, log_dir=tmp_path, name="killed")
     gate.wait("every create on its way", lambda g: g.arrived == CREATES)

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.trials import Figures
-
-from .conftest import Cli, cli_env, read_state, settle, trial_seeds, verify, workgroup_names, write_config
+from tests.support.cli import Cli, subprocess_env
+from tests.support.trials import Figures, settle, stored_state, trial_seeds, verify, workgroup_names, write_config
 
 PARALLELISM = 4
 RANDOM_MOMENT_SEEDS = (5,)
@@ -32,7 +31,7 @@ def _interrupt_mid_batch(start_sandbox: Any, create_gate: Any, tmp_path: Path) -
     declared = workgroup_names(WORKGROUPS)
     config = write_config(tmp_path / "workgroups.yaml", declared)
     state = tmp_path / "telegent.state.json"
-    cli = Cli(cli_env(server), tmp_path)  # for the runs after it, with the usual timeout
+    cli = Cli(subprocess_env(server), tmp_path)  # for the runs after it, with the usual timeout
     proc = Cli({**cli.env, **HELD_TIMEOUT}, tmp_path).start(
         "apply", "--auto-approve", "--parallelism", str(PARALLELISM), "--state", str(state), str(config),
         log_dir=tmp_path, name="apply")
@@ -58,7 +57,7 @@ def test_first_interrupt_drains_then_exits_130(start_sandbox: Any, create_gate: 
     assert gate.arrived == in_flight, f"{gate.arrived - in_flight} creates were started after the interrupt"
     assert gate.completed == in_flight
     # ...and the ones in flight were recorded: no pending record, every live ID known.
-    after = read_state(state)
+    after = stored_state(state)
     assert not after.pending(), after.pending()
     assert len([ws for ws in after.workgroups.values() if ws.id]) == in_flight
 
@@ -81,7 +80,7 @@ def test_second_interrupt_exits_at_once_and_next_run_resolves(start_sandbox: Any
     assert "Second interrupt" in proc.stderr()
     assert gate.completed == PARALLELISM  # the held batch was still in flight when it exited
     # The creates that were in flight were left pending (their answers never recorded).
-    pending = read_state(state).pending()
+    pending = stored_state(state).pending()
     assert pending, "the creates in flight should have left pending records"
     gate.release()  # ...and the server commits them after the client left
     gate.wait("the held creates committed", lambda g: g.completed == g.arrived)
@@ -103,7 +102,7 @@ def interrupt_trial(start_sandbox: Any, tmp: Path, rng: random.Random, figures: 
     declared = workgroup_names(100)
     config = write_config(tmp / "workgroups.yaml", declared)
     state = tmp / "telegent.state.json"
-    cli = Cli(cli_env(server), tmp)
+    cli = Cli(subprocess_env(server), tmp)
     proc = cli.start("apply", "--auto-approve", "--state", str(state), str(config), log_dir=tmp, name="apply")
     lock = Path(f"{state}.lock")
     while not lock.exists() and proc.popen.poll() is None:
@@ -120,7 +119,7 @@ def interrupt_trial(start_sandbox: Any, tmp: Path, rng: random.Random, figures: 
     assert "Traceback" not in stderr, context
     # Whenever the interrupt came, nothing was left half-done: no pending record.
     if state.exists():
-        assert not read_state(state).pending(), context
+        assert not stored_state(state).pending(), context
     settle(server, 0.3)
     again = cli.run("apply", "--auto-approve", "--state", str(state), str(config))
     assert again.returncode == 0, f"{context}\nre-run:\n{again.stderr[-3000:]}"

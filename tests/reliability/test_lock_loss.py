@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from telegent_iac.state import open_store
-from tests.store_contract.conftest import PG_DSN, needs_pg, pg_location
-
-from .conftest import Cli, cli_env, live_names, read_state, workgroup_names, write_config
+from tests.support.cli import Cli, subprocess_env
+from tests.support.stores import PG_DSN, needs_pg, pg_location
+from tests.support.trials import live_by_id, stored_state, workgroup_names, write_config
 
 
 @pytest.mark.postgres
@@ -28,7 +28,7 @@ def test_losing_the_postgres_lock_mid_apply_stops_new_calls(tmp_path: Path, star
     config = write_config(tmp_path / "wg.yaml", declared)
     workspace = f"lockloss-{uuid.uuid4().hex}"
     location = pg_location(workspace)
-    cli = Cli(cli_env(server), tmp_path)
+    cli = Cli(subprocess_env(server), tmp_path)
     proc = cli.start("apply", "--auto-approve", "--parallelism", "2", "--state", location, str(config),
                      log_dir=tmp_path, name="apply")
     try:
@@ -51,7 +51,7 @@ def test_losing_the_postgres_lock_mid_apply_stops_new_calls(tmp_path: Path, star
 
     # Everything that reached the account is in the state, nothing is left pending, and the
     # run stopped before doing all 20.
-    live = live_names(server)
+    live = live_by_id(server)
     state = open_store(location).read()
     assert state is not None and not state.pending(), state and state.pending()
     recorded = {ws.id for ws in state.workgroups.values() if ws.id}
@@ -60,7 +60,7 @@ def test_losing_the_postgres_lock_mid_apply_stops_new_calls(tmp_path: Path, star
 
     again = cli.run("apply", "--auto-approve", "--state", location, str(config))
     assert again.returncode == 0, again.stderr
-    live = live_names(server)
+    live = live_by_id(server)
     assert sorted(live.values()) == sorted(declared.values())  # each Name exactly once
 
 
@@ -71,7 +71,7 @@ def test_a_force_unlocked_file_lock_mid_apply_stops_new_calls(tmp_path: Path, st
     declared = workgroup_names(80, "unlocked")
     config = write_config(tmp_path / "wg.yaml", declared)
     state = tmp_path / "state" / "s.json"
-    cli = Cli(cli_env(server), tmp_path)
+    cli = Cli(subprocess_env(server), tmp_path)
     proc = cli.start("apply", "--auto-approve", "--parallelism", "2", "--state", str(state), str(config),
                      log_dir=tmp_path, name="apply")
     try:
@@ -87,10 +87,10 @@ def test_a_force_unlocked_file_lock_mid_apply_stops_new_calls(tmp_path: Path, st
     err = proc.stderr()
     assert rc == 1 and "Traceback" not in err, err
     assert f"the state lock was lost: the lock file {state}.lock no longer holds this run's lock" in err, err
-    live = live_names(server)
-    recorded = read_state(state)
+    live = live_by_id(server)
+    recorded = stored_state(state)
     assert not recorded.pending() and set(live) <= {ws.id for ws in recorded.workgroups.values()}
     assert 2 <= len(live) < len(declared)
     again = cli.run("apply", "--auto-approve", "--state", str(state), str(config))
     assert again.returncode == 0, again.stderr
-    assert sorted(live_names(server).values()) == sorted(declared.values())
+    assert sorted(live_by_id(server).values()) == sorted(declared.values())

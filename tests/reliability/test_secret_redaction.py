@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from telegent_iac.safety.terminal import escape_text
 from telegent_sandbox import SandboxServer
+from tests.support import REPO
+from tests.support.cli import run_cli, subprocess_env
 from tests.support.hostile_server import Behaviour, hostile_server
-
-from .conftest import cli_env
 
 
 def forms(secret: str) -> list[str]:
@@ -38,10 +36,6 @@ def tree_text(root: Path) -> str:
     return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in sorted(root.rglob("*")) if p.is_file())
 
 
-def run_cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "telegent_iac", *args], env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=120, check=False)
-
 
 @pytest.mark.parametrize(("value", "allow", "refused"), [
     ("${env.TELEGENT_ACCOUNT_SECRET}", (), "own credential"),
@@ -55,7 +49,7 @@ def test_interpolating_a_credential_is_a_validation_error_with_its_place(
     sandbox: SandboxServer, tmp_path: Path, value: str, allow: tuple[str, ...], refused: str
 ) -> None:
     secret = f"canary-{secrets.token_hex(12)}"
-    env = {**cli_env(sandbox), "TELEGENT_ACCOUNT_SECRET": secret, "GITHUB_TOKEN": secret, "DB_PASSWORD": secret}
+    env = {**subprocess_env(sandbox), "TELEGENT_ACCOUNT_SECRET": secret, "GITHUB_TOKEN": secret, "DB_PASSWORD": secret}
     (tmp_path / "vars.yaml").write_text(f"api_key: {secret}\nclientSecret: {secret}\n")
     config = tmp_path / "wg.yaml"
     config.write_text(f'workgroups:\n  sales:\n    Name: Sales\n    Type: simultaneous\n'
@@ -70,7 +64,7 @@ def test_interpolating_a_credential_is_a_validation_error_with_its_place(
 
 
 def test_an_allowed_secret_looking_variable_is_interpolated(sandbox: SandboxServer, tmp_path: Path) -> None:
-    env = {**cli_env(sandbox), "GREETING_KEY": "Welcome to Acme"}
+    env = {**subprocess_env(sandbox), "GREETING_KEY": "Welcome to Acme"}
     config = tmp_path / "wg.yaml"
     config.write_text("workgroups:\n  sales:\n    Name: Sales\n    Type: simultaneous\n"
                       "    AnnouncementText: ${env.GREETING_KEY}\n")
@@ -88,7 +82,7 @@ def test_a_credential_pasted_into_a_field_is_refused_and_never_shown(
     secret, key = f"canary-secret-{hex_}", f"DID-canary-{hex_}"
     value = pasted.format(hex=hex_, secret=secret)
     server = sandbox_factory(db=":memory:", rate_limit=0, accounts=((key, secret),))  # type: ignore[operator]
-    env = cli_env(server, key, secret)
+    env = subprocess_env(server, key, secret)
     config = tmp_path / "wg.yaml"  # pasted, not interpolated: still never sent, shown or stored
     config.write_text(f"workgroups:\n  sales:\n    Name: Sales\n    Type: simultaneous\n"
                       f"    AnnouncementText: {value}\n")
@@ -106,7 +100,7 @@ def test_a_credential_pasted_into_a_field_is_refused_and_never_shown(
 def hostile_env(url: str, secret: str) -> dict[str, str]:
     return {"PATH": "/usr/bin:/bin", "TELEGENT_API_URL": url, "TELEGENT_ACCOUNT_KEY": "DID-hostile",
             "TELEGENT_ACCOUNT_SECRET": secret, "TELEGENT_RATE_LIMIT": "0", "NO_COLOR": "1",
-            "TELEGENT_HTTP_TIMEOUT": "5", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+            "TELEGENT_HTTP_TIMEOUT": "5", "PYTHONPATH": str(REPO)}
 
 
 RUNS = (["-vv", "plan", "wg.yaml", "--state", "s.json"],
@@ -157,7 +151,7 @@ def test_a_token_with_control_characters_is_refused_and_never_shown(tmp_path: Pa
 def test_var_file_errors_never_echo_a_non_yaml_file(tmp_path: Path, content: str) -> None:
     (tmp_path / "wg.yaml").write_text("workgroups:\n  sales:\n    Name: Sales\n    Type: simultaneous\n")
     (tmp_path / "not-yaml").write_bytes(content.encode("utf-8", "surrogateescape"))
-    result = run_cli({"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}, tmp_path,
+    result = run_cli({"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}, tmp_path,
                      "validate", "--var-file", "not-yaml", "wg.yaml")
     assert result.returncode == 1
     assert "not-yaml:" in result.stderr

@@ -10,9 +10,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.support.trials import Figures
-
-from .conftest import Cli, cli_env, verify, workgroup_names, write_config
+from tests.support.cli import Cli, subprocess_env
+from tests.support.trials import Figures, verify, workgroup_names, write_config
 
 CANARY_KEY = "DID-canary"
 
@@ -35,7 +34,7 @@ def test_canary_secret_and_tokens_never_leak(start_sandbox: Any, tmp_path: Path,
     state = work / "state" / "telegent.state.json"
     first = workgroup_names(6)
     config = write_config(work / "workgroups.yaml", first)
-    cli = Cli(cli_env(server, CANARY_KEY, secret), work)
+    cli = Cli(subprocess_env(server, CANARY_KEY, secret), work)
     st = ("--state", str(state))
     runs: list[subprocess.CompletedProcess[str]] = []
 

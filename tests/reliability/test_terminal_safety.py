@@ -6,25 +6,18 @@ escapes, and the state keeps the values as they are."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from telegent_iac.safety.terminal import escape_text
 from telegent_sandbox import SandboxServer
+from tests.support import REPO
+from tests.support.cli import run_cli, subprocess_env
 from tests.support.hostile_server import Behaviour, hostile_server
 
-from .conftest import cli_env
-
 EVIL = "\x1b[2J\x1b]0;owned\x07\u202eevil\u200b\u2066\x9b\x7f"
-REPO = Path(__file__).resolve().parents[2]
 
-
-def run_cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "telegent_iac", *args], env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=120, check=False)
 
 
 def assert_safe(text: str) -> None:
@@ -46,7 +39,7 @@ def test_the_escaping_function(text: str, shown: str) -> None:
 
 
 def test_config_values_in_plan_views_and_apply_progress(sandbox: SandboxServer, tmp_path: Path) -> None:
-    env = {**cli_env(sandbox), "NO_COLOR": "1"}
+    env = {**subprocess_env(sandbox), "NO_COLOR": "1"}
     (tmp_path / "wg.yaml").write_text(
         f"workgroups:\n  sales:\n    Name: {yaml_quoted('Sales ' + EVIL)}\n    Type: simultaneous\n"
         f"    AnnouncementText: {yaml_quoted(EVIL)}\n")

@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from telegent_iac import spec
-from tests.support.trials import Figures
-
-from .conftest import Cli, cli_env, verify, workgroup_names, write_config
+from tests.support.cli import Cli, subprocess_env
+from tests.support.trials import Figures, verify, workgroup_names, write_config
 
 
 def test_long_apply_outlives_many_tokens(start_sandbox: Any, tmp_path: Path, figures: Figures) -> None:
@@ -19,7 +18,7 @@ def test_long_apply_outlives_many_tokens(start_sandbox: Any, tmp_path: Path, fig
     declared = workgroup_names(22)
     config = write_config(tmp_path / "workgroups.yaml", declared)
     state = tmp_path / "telegent.state.json"
-    cli = Cli(cli_env(server), tmp_path)
+    cli = Cli(subprocess_env(server), tmp_path)
     started = time.monotonic()
     result = cli.run("apply", "--auto-approve", "--parallelism", "1", "--state", str(state), str(config))
     took = time.monotonic() - started

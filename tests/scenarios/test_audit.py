@@ -11,9 +11,8 @@ from typing import Any
 
 import yaml
 
-from telegent_iac.api.client import TelegentClient
 from telegent_sandbox import SandboxServer
-from tests.support.cli import cli_env, copy_example, run, state_path
+from tests.support.cli import cli_env, console, copy_example, run, state_path
 
 SECRET = "canary-secret-XYZ"
 MUTATING = ("/v1.0/schedules", "/v1.0/workgroups", "/v1.0/workgroups/update", "/v1.0/workgroups/delete",
@@ -87,8 +86,7 @@ def test_updates_deletes_and_failures_are_logged(sandbox: SandboxServer, tmp_pat
     assert delete["fields"] == {"WorkgroupId": ids["b"]}
 
     # A refused call is logged too, with the API's status and message.
-    with TelegentClient(sandbox.url, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"],
-                        rate_limit=0) as client:
+    with console(sandbox, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"]) as client:
         other = client.create_workgroup({"Name": "Other", "Type": "simultaneous"})
         client.update_workgroup(ids["a"], {"OffHoursType": "Workgroup", "OffHoursId": other})
         client.delete_workgroup(other)

@@ -25,8 +25,8 @@ from telegent_sandbox.options import (
     LIST_KEYS,
     WRONG_SCOPE_STATUSES,
 )
-from tests.conftest import get_token
-from tests.scenarios.conftest import Workspace, base, make_workspace
+from tests.support.sandbox_http import get_token
+from tests.support.workspace import Workspace, base, make_workspace
 
 AXES: dict[str, tuple[Any, ...]] = {
     "detail": DETAILS,

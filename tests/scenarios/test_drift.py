@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scenarios.conftest import LIST, TOKENS, Workspace, base, make_workspace
+from tests.support.workspace import LIST, TOKENS, Workspace, base, make_workspace
 
 DETAIL = "/v1.0/workgroups"
 

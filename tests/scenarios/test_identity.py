@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.scenarios.conftest import LIST, TOKENS, Workspace, base
+from tests.support.workspace import LIST, TOKENS, Workspace, base
 
 CREATE = "/v1.0/workgroups"
 

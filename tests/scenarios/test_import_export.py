@@ -11,7 +11,7 @@ import yaml
 
 from telegent_iac.model.workgroups import LiveSummary
 from telegent_iac.ops.exporting import build_export
-from tests.scenarios.conftest import Workspace, base, make_workspace
+from tests.support.workspace import Workspace, base, make_workspace
 
 CREATE = "/v1.0/workgroups"
 

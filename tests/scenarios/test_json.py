@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from telegent_iac.api.client import TelegentClient
 from telegent_sandbox import SandboxServer
-from tests.support.cli import REPO, cli_env, copy_example, json_lines, run, state_path
+from tests.support import REPO
+from tests.support.cli import cli_env, console, copy_example, json_lines, run, state_path
 
 V1: dict[str, dict[str, Any]] = {
     "keep": {"Name": "Keep", "Type": "simultaneous"},
@@ -131,8 +131,7 @@ def test_drift_is_its_own_list(sandbox: SandboxServer, tmp_path: Path) -> None:
     config = _write(tmp_path / "wg.yaml", V1)
     assert run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", config).exit_code == 0
     wid = json.loads(state_path(tmp_path).read_text())["workgroups"]["change"]["id"]
-    with TelegentClient(sandbox.url, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"],
-                        rate_limit=0) as client:
+    with console(sandbox, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"]) as client:
         client.update_workgroup(wid, {"AnnouncementText": "Changed in the console"})
 
     summary = json.loads(run(env, "plan", "--state", state_path(tmp_path), "--json", config).stdout)
@@ -150,8 +149,7 @@ def test_drift_is_its_own_list(sandbox: SandboxServer, tmp_path: Path) -> None:
 
 def test_conflict_in_json(sandbox: SandboxServer, tmp_path: Path) -> None:
     env = cli_env(sandbox)
-    with TelegentClient(sandbox.url, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"],
-                        rate_limit=0) as client:
+    with console(sandbox, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"]) as client:
         client.create_workgroup({"Name": "Keep", "Type": "simultaneous"})
     result = run(env, "plan", "--state", state_path(tmp_path), "--json", _write(tmp_path / "wg.yaml", V1))
     assert result.exit_code == 1
@@ -203,8 +201,7 @@ def test_apply_json_stream_reports_an_error(sandbox: SandboxServer, tmp_path: Pa
     wid = json.loads(state_path(tmp_path).read_text())["workgroups"]["keep"]["id"]
     # Behind the tool's back: point Keep's off-hours at a workgroup, then delete that one. The
     # sandbox (like Telegent) then refuses any update of Keep with a 400.
-    with TelegentClient(sandbox.url, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"],
-                        rate_limit=0) as client:
+    with console(sandbox, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"]) as client:
         other = client.create_workgroup({"Name": "Other", "Type": "simultaneous"})
         client.update_workgroup(wid, {"OffHoursType": "Workgroup", "OffHoursId": other})
         client.delete_workgroup(other)
@@ -251,8 +248,7 @@ def test_apply_json_stream_reports_an_adopted_create(sandbox_factory: Any, tmp_p
     done = [e for e in events if e["type"] == "apply_complete"]
     wid = json.loads(state_path(tmp_path).read_text())["workgroups"]["keep"]["id"]
     assert [e["id"] for e in done] == [wid]
-    with TelegentClient(server.url, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"],
-                        rate_limit=0) as client:
+    with console(server, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"]) as client:
         assert [s.workgroup_id for s in client.list_workgroups()] == [wid]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.scenarios.conftest import LIST, TOKENS, Workspace, base
+from tests.support.workspace import LIST, TOKENS, Workspace, base
 
 ACTIVITY = "/v1.0/workgroups/activity"
 ACTIVITY_UPDATE = "/v1.0/workgroups/activity/update"

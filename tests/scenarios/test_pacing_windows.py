@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
-from telegent_sandbox import SandboxServer
-from tests.conftest import SandboxFactory
-from tests.support.core_helpers import env_for, live_names, run
-
-
-def write_config(path: Path, n: int) -> None:
-    lines = ["workgroups:"]
-    for i in range(n):
-        lines += [f"  wg-{i:02d}:", f"    Name: Team {i:02d}", "    Type: IVR"]
-    path.write_text("\n".join(lines) + "\n")
-
-
-def statuses(server: SandboxServer) -> Counter[int | None]:
-    return Counter(r["status"] for r in server.control.requests())
+from tests.support.cli import cli_env, live_names, run
+from tests.support.sandbox_http import SandboxFactory, statuses
+from tests.support.trials import write_config
 
 
 def test_apply_of_30_at_120_a_minute_gets_no_429_from_a_20_per_10_s_server(
@@ -26,12 +14,12 @@ def test_apply_of_30_at_120_a_minute_gets_no_429_from_a_20_per_10_s_server(
 ) -> None:
     server = sandbox_factory(rate_limit=20, rate_window=10.0)
     config = tmp_path / "workgroups.yaml"
-    write_config(config, 30)
-    env = env_for(server, rate_limit=120)
-    result = run(["apply", str(config), "--state", str(tmp_path / "state.json"), "--auto-approve",
-                  "--parallelism", "8"], env)
+    write_config(config, {f"wg-{i:02d}": f"Team {i:02d}" for i in range(30)}, kind="IVR")
+    env = cli_env(server, TELEGENT_RATE_LIMIT="120")
+    result = run(env, "apply", str(config), "--state", str(tmp_path / "state.json"), "--auto-approve",
+                  "--parallelism", "8")
     assert result.exit_code == 0, result.output
     seen = statuses(server)
     assert seen[429] == 0, seen
     assert seen[200] >= 32  # a token or more, the list, 30 creates
-    assert live_names(server, env) == [f"Team {i:02d}" for i in range(30)]
+    assert live_names(server) == [f"Team {i:02d}" for i in range(30)]

@@ -10,18 +10,10 @@ from typing import Any
 
 import pytest
 
-from telegent_iac.api.client import TelegentClient
 from telegent_iac.errors import UserError
 from telegent_iac.plan import saved
-from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
-from tests.support.cli import cli_env, copy_example, live_names, run, state_path
-
-
-def plan_out(env: dict[str, str], tmp_path: Path, config: Path, *extra: str) -> Path:
-    out = tmp_path / "plan.json"
-    result = run(env, "plan", "--state", state_path(tmp_path), "--out", out, *extra, config)
-    assert result.exit_code == 0, result.output
-    return out
+from telegent_sandbox import SandboxServer
+from tests.support.cli import cli_env, console, copy_example, live_names, plan_out, run, state_path
 
 
 def forge(path: Path, edit: Any) -> None:
@@ -117,7 +109,7 @@ def test_a_change_only_a_full_refresh_sees_makes_a_full_plan_stale(sandbox: Sand
     config.write_text(config.read_text().replace("Connecting you to our sales team.", "Sales, one moment."))
     out = plan_out(env, tmp_path, config, "--refresh", "full")
     sales_id = json.loads(state_path(tmp_path).read_text())["workgroups"]["sales"]["id"]
-    with TelegentClient(sandbox.url, DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, rate_limit=0) as client:
+    with console(sandbox) as client:
         client.update_workgroup(sales_id, {"RecordCalls": False})
     result = run(env, "apply", "--state", state_path(tmp_path), out)
     assert result.exit_code == 1, result.output

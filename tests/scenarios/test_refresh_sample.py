@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from telegent_iac.state.file import FileStateStore
-from tests.scenarios.conftest import Workspace
+from tests.support.workspace import Workspace
 
 DETAIL = "/v1.0/workgroups"
 

@@ -7,19 +7,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from telegent_iac.api.client import TelegentClient
 from telegent_sandbox import SandboxServer
-from tests.support.cli import cli_env, copy_example, create_direct, live_names, run, state_path
+from tests.support.cli import cli_env, console, copy_example, create_direct, live_names, plan_out, run, state_path
 
 DECLARED = ["After hours", "Billing", "Main menu", "Sales", "Support"]
-
-
-def _plan_out(env: dict[str, str], tmp_path: Path, config: Path, *extra: str) -> Path:
-    out = tmp_path / "plan.json"
-    result = run(env, "plan", "--state", state_path(tmp_path), "--out", out, *extra, config)
-    assert result.exit_code == 0, result.output
-    assert out.is_file()
-    return out
 
 
 def test_apply_saved_plan_carries_out_exactly_that_plan_without_prompting(
@@ -27,7 +18,7 @@ def test_apply_saved_plan_carries_out_exactly_that_plan_without_prompting(
 ) -> None:
     env = cli_env(sandbox)
     config = copy_example(tmp_path)
-    out = _plan_out(env, tmp_path, config)
+    out = plan_out(env, tmp_path, config)
     planned = json.loads(run(env, "show", out, "--json").stdout)
     creates = sorted(c["address"] for c in planned["resource_changes"] if c["actions"] == ["create"])
     assert len(creates) == 5
@@ -62,7 +53,7 @@ def test_plain_apply_without_a_terminal_needs_auto_approve(sandbox: SandboxServe
 def test_saved_plan_is_stale_after_another_apply_moved_the_serial(sandbox: SandboxServer, tmp_path: Path) -> None:
     env = cli_env(sandbox)
     config = copy_example(tmp_path)
-    out = _plan_out(env, tmp_path, config)
+    out = plan_out(env, tmp_path, config)
     other = run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", config)
     assert other.exit_code == 0, other.output
 
@@ -79,7 +70,7 @@ def test_saved_plan_is_stale_after_a_state_with_history_moved(sandbox: SandboxSe
     config = copy_example(tmp_path)
     assert run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", config).exit_code == 0
     config.write_text(config.read_text().replace("Connecting you to our sales team.", "Sales, one moment."))
-    out = _plan_out(env, tmp_path, config)
+    out = plan_out(env, tmp_path, config)
     serial_then = json.loads(state_path(tmp_path).read_text())["serial"]
     # A second run applies the same change first (as another pipeline would).
     assert run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", config).exit_code == 0
@@ -94,7 +85,7 @@ def test_saved_plan_is_stale_after_a_state_with_history_moved(sandbox: SandboxSe
 def test_saved_plan_is_stale_after_a_config_file_changed(sandbox: SandboxServer, tmp_path: Path) -> None:
     env = cli_env(sandbox)
     config = copy_example(tmp_path)
-    out = _plan_out(env, tmp_path, config)
+    out = plan_out(env, tmp_path, config)
     config.write_text(config.read_text().replace("Connecting you to our sales team.", "Sales, one moment."))
 
     result = run(env, "apply", "--state", state_path(tmp_path), out)
@@ -110,7 +101,7 @@ def test_saved_plan_is_stale_after_a_var_file_changed(sandbox: SandboxServer, tm
     config.write_text("workgroups:\n  desk:\n    Name: ${var.NAME}\n    Type: simultaneous\n")
     var_file = tmp_path / "env.vars.yaml"
     var_file.write_text("NAME: Desk\n")
-    out = _plan_out(env, tmp_path, config, "--var-file", str(var_file))
+    out = plan_out(env, tmp_path, config, "--var-file", str(var_file))
     var_file.write_text("NAME: Front desk\n")
 
     result = run(env, "apply", "--state", state_path(tmp_path), out)
@@ -122,7 +113,7 @@ def test_saved_plan_is_stale_after_a_var_file_changed(sandbox: SandboxServer, tm
 def test_saved_plan_is_stale_after_the_account_changed(sandbox: SandboxServer, tmp_path: Path) -> None:
     env = cli_env(sandbox)
     config = copy_example(tmp_path)
-    out = _plan_out(env, tmp_path, config)
+    out = plan_out(env, tmp_path, config)
     # Someone makes a same-Name workgroup directly in the account between review and merge.
     create_direct(sandbox, {"Name": "Sales", "Type": "simultaneous"})
 
@@ -139,19 +130,14 @@ def _sales_update_planned(sandbox: SandboxServer, tmp_path: Path) -> tuple[dict[
     config = copy_example(tmp_path)
     assert run(env, "apply", "--state", state_path(tmp_path), "--auto-approve", config).exit_code == 0
     config.write_text(config.read_text().replace("Connecting you to our sales team.", "Sales, one moment."))
-    out = _plan_out(env, tmp_path, config)
+    out = plan_out(env, tmp_path, config)
     sales_id = json.loads(state_path(tmp_path).read_text())["workgroups"]["sales"]["id"]
     return env, out, sales_id
 
 
-def _console(sandbox: SandboxServer, env: dict[str, str]) -> TelegentClient:
-    """A change made behind the tool's back, as someone in the Telegent console would."""
-    return TelegentClient(sandbox.url, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"], rate_limit=0)
-
-
 def test_saved_plan_is_stale_after_a_managed_workgroup_was_deleted(sandbox: SandboxServer, tmp_path: Path) -> None:
     env, out, sales_id = _sales_update_planned(sandbox, tmp_path)
-    with _console(sandbox, env) as client:
+    with console(sandbox) as client:
         client.delete_workgroup(sales_id)
 
     result = run(env, "apply", "--state", state_path(tmp_path), out)
@@ -176,7 +162,7 @@ def test_saved_plan_with_a_conflict_is_never_applied(sandbox: SandboxServer, tmp
 
 def test_tampered_plan_file_is_refused(sandbox: SandboxServer, tmp_path: Path) -> None:
     env = cli_env(sandbox)
-    out = _plan_out(env, tmp_path, copy_example(tmp_path))
+    out = plan_out(env, tmp_path, copy_example(tmp_path))
     out.write_text(out.read_text().replace('"Sales"', '"Sales 2"'))
     result = run(env, "apply", "--state", state_path(tmp_path), out)
     assert result.exit_code == 1
@@ -241,7 +227,7 @@ def test_show_refuses_a_file_that_is_not_a_plan(tmp_path: Path) -> None:
 def test_saved_plan_is_stale_after_a_touched_workgroup_was_renamed_live(sandbox: SandboxServer,
                                                                        tmp_path: Path) -> None:
     env, out, sales_id = _sales_update_planned(sandbox, tmp_path)
-    with _console(sandbox, env) as client:
+    with console(sandbox) as client:
         client.update_workgroup(sales_id, {"Name": "Sales (renamed in the console)"})
 
     result = run(env, "apply", "--state", state_path(tmp_path), out)

@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from telegent_iac.api.client import TelegentClient
-from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
-from tests.support.cli import cli_env, run
+from telegent_sandbox import SandboxServer
+from tests.support.cli import cli_env, console, live_schedules, run, state_json
 
 CONFIG = """\
 schedules:
@@ -34,17 +33,8 @@ workgroups:
 """
 
 
-def client(server: SandboxServer) -> TelegentClient:
-    return TelegentClient(server.url, DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, rate_limit=0)
-
-
-def live_schedules(server: SandboxServer) -> list[dict[str, Any]]:
-    with client(server) as c:
-        return c.list_schedules()
-
-
 def live_schedule_of(server: SandboxServer, state: dict[str, Any], address: str) -> str:
-    with client(server) as c:
+    with console(server) as c:
         return str(c.get_workgroup(state["workgroups"][address]["id"])["ScheduleId"])
 
 
@@ -62,10 +52,6 @@ def plan(server: SandboxServer, config: Path, state: Path) -> Any:
     return run(cli_env(server), "plan", "--state", state, "--json", config)
 
 
-def read(state: Path) -> dict[str, Any]:
-    return json.loads(state.read_text(encoding="utf-8"))
-
-
 def test_create_before_the_workgroup_that_uses_it_then_no_op(sandbox: SandboxServer, tmp_path: Path) -> None:
     config, state = setup(tmp_path)
     result = apply(sandbox, config, state)
@@ -73,11 +59,11 @@ def test_create_before_the_workgroup_that_uses_it_then_no_op(sandbox: SandboxSer
     assert "Resources: 2 added" in result.stdout
     posts = [r["path"] for r in sandbox.control.requests() if r["method"] == "POST" and "tokens" not in r["path"]]
     assert posts.index("/v1.0/schedules") < posts.index("/v1.0/workgroups")
-    recorded = read(state)["schedules"]["office"]
+    recorded = state_json(state)["schedules"]["office"]
     (schedule,) = live_schedules(sandbox)
     assert recorded["id"] == schedule["ScheduleId"] and schedule["Name"] == "Office hours"
     assert recorded["fields"]["MondayEndTime"] == "5:00 PM"
-    assert live_schedule_of(sandbox, read(state), "desk") == recorded["id"]  # the ID went out, not the address
+    assert live_schedule_of(sandbox, state_json(state), "desk") == recorded["id"]  # the ID went out, not the address
     again = plan(sandbox, config, state)
     assert again.exit_code == 0, again.output
     body = json.loads(again.stdout)
@@ -89,7 +75,7 @@ def test_a_changed_schedule_is_a_new_one_and_its_workgroups_are_repointed(sandbo
                                                                           tmp_path: Path) -> None:
     config, state = setup(tmp_path)
     assert apply(sandbox, config, state).exit_code == 0
-    old_id = read(state)["schedules"]["office"]["id"]
+    old_id = state_json(state)["schedules"]["office"]["id"]
     config.write_text(CONFIG.replace('"1:00 PM"', '"5:00 PM"'), encoding="utf-8")
     planned = json.loads(plan(sandbox, config, state).stdout)
     (sc,) = planned["schedule_changes"]
@@ -99,15 +85,15 @@ def test_a_changed_schedule_is_a_new_one_and_its_workgroups_are_repointed(sandbo
     assert any(old_id in w and "no way to delete" in w for w in planned["warnings"])
     result = apply(sandbox, config, state)
     assert result.exit_code == 0, result.output
-    new_id = read(state)["schedules"]["office"]["id"]
+    new_id = state_json(state)["schedules"]["office"]["id"]
     assert new_id != old_id
-    assert live_schedule_of(sandbox, read(state), "desk") == new_id
+    assert live_schedule_of(sandbox, state_json(state), "desk") == new_id
     assert {s["ScheduleId"] for s in live_schedules(sandbox)} == {old_id, new_id}  # the old one is kept
     assert json.loads(plan(sandbox, config, state).stdout)["has_changes"] is False
 
 
 def test_same_name_in_the_account_is_a_conflict_and_import_adopts_it(sandbox: SandboxServer, tmp_path: Path) -> None:
-    with client(sandbox) as c:
+    with console(sandbox) as c:
         made = c.create_schedule({"Name": "Office hours", "MondayStartTime": "9:00 AM", "MondayEndTime": "5:00 PM",
                                   "FridayStartTime": "9:00 AM", "FridayEndTime": "1:00 PM", "SundayStartTime": ""})
     config, state = setup(tmp_path)
@@ -119,13 +105,13 @@ def test_same_name_in_the_account_is_a_conflict_and_import_adopts_it(sandbox: Sa
     result = apply(sandbox, config, state)
     assert result.exit_code == 0, result.output
     assert "1 imported" in result.stdout
-    assert read(state)["schedules"]["office"]["id"] == made
-    assert live_schedule_of(sandbox, read(state), "desk") == made
+    assert state_json(state)["schedules"]["office"]["id"] == made
+    assert live_schedule_of(sandbox, state_json(state), "desk") == made
     assert len(live_schedules(sandbox)) == 1
 
 
 def test_an_import_that_differs_is_refused(sandbox: SandboxServer, tmp_path: Path) -> None:
-    with client(sandbox) as c:
+    with console(sandbox) as c:
         made = c.create_schedule({"Name": "Office hours", "MondayStartTime": "8:00 AM", "MondayEndTime": "5:00 PM"})
     config, state = setup(tmp_path, CONFIG + f"import:\n  - {{address: office, id: {made}}}\n")
     result = apply(sandbox, config, state)
@@ -149,13 +135,13 @@ def test_lost_schedule_create_response_makes_no_duplicate(sandbox: SandboxServer
     assert result.exit_code == 0, result.output
     assert "adopted" in result.stderr
     (schedule,) = live_schedules(sandbox)
-    assert read(state)["schedules"]["office"]["id"] == schedule["ScheduleId"]
-    assert live_schedule_of(sandbox, read(state), "desk") == schedule["ScheduleId"]
+    assert state_json(state)["schedules"]["office"]["id"] == schedule["ScheduleId"]
+    assert live_schedule_of(sandbox, state_json(state), "desk") == schedule["ScheduleId"]
 
 
 def test_a_pending_schedule_create_left_by_a_killed_run_is_adopted(sandbox: SandboxServer, tmp_path: Path) -> None:
     config, state = setup(tmp_path)
-    with client(sandbox) as c:  # the POST a killed run sent: committed, never recorded
+    with console(sandbox) as c:  # the POST a killed run sent: committed, never recorded
         made = c.create_schedule({"Name": "Office hours", "MondayStartTime": "9:00 AM", "MondayEndTime": "5:00 PM",
                                   "FridayStartTime": "9:00 AM", "FridayEndTime": "1:00 PM"})
     fields = {"Name": "Office hours", "MondayStartTime": "9:00 AM", "MondayEndTime": "5:00 PM",
@@ -170,13 +156,13 @@ def test_a_pending_schedule_create_left_by_a_killed_run_is_adopted(sandbox: Sand
     assert result.exit_code == 0, result.output
     assert f"schedule office: an interrupted create had succeeded; adopted {made}" in result.stderr
     assert len(live_schedules(sandbox)) == 1
-    assert read(state)["schedules"]["office"]["id"] == made
+    assert state_json(state)["schedules"]["office"]["id"] == made
 
 
 def test_moved_renames_a_schedule_without_a_new_one(sandbox: SandboxServer, tmp_path: Path) -> None:
     config, state = setup(tmp_path)
     assert apply(sandbox, config, state).exit_code == 0
-    schedule_id = read(state)["schedules"]["office"]["id"]
+    schedule_id = state_json(state)["schedules"]["office"]["id"]
     renamed = CONFIG.replace("  office:\n", "  hours:\n").replace("ScheduleId: office", "ScheduleId: hours")
     config.write_text(renamed + "moved:\n  - {from: office, to: hours}\n", encoding="utf-8")
     planned = json.loads(plan(sandbox, config, state).stdout)
@@ -184,15 +170,15 @@ def test_moved_renames_a_schedule_without_a_new_one(sandbox: SandboxServer, tmp_
     assert [s["actions"] for s in planned["schedule_changes"]] == [["no-op"]]
     assert [c["actions"] for c in planned["resource_changes"]] == [["no-op"]]  # ScheduleId followed
     assert apply(sandbox, config, state).exit_code == 0
-    assert read(state)["schedules"] == {"hours": {"id": schedule_id, "fields": read(state)["schedules"]["hours"]
-                                                  ["fields"]}}
-    assert read(state)["workgroups"]["desk"]["fields"]["ScheduleId"] == "hours"
+    schedules = state_json(state)["schedules"]
+    assert schedules == {"hours": {"id": schedule_id, "fields": schedules["hours"]["fields"]}}
+    assert state_json(state)["workgroups"]["desk"]["fields"]["ScheduleId"] == "hours"
 
 
 def test_state_commands_cover_schedules(sandbox: SandboxServer, tmp_path: Path) -> None:
     config, state = setup(tmp_path)
     assert apply(sandbox, config, state).exit_code == 0
-    schedule_id = read(state)["schedules"]["office"]["id"]
+    schedule_id = state_json(state)["schedules"]["office"]["id"]
     env = cli_env(sandbox)
     listed = run(env, "state", "list", "--state", state)
     assert f"schedule.office\t{schedule_id}\tOffice hours\t" in listed.stdout
@@ -200,13 +186,13 @@ def test_state_commands_cover_schedules(sandbox: SandboxServer, tmp_path: Path) 
     assert shown.exit_code == 0 and f"id: {schedule_id}" in shown.stdout and "MondayEndTime: 5:00 PM" in shown.stdout
     moved = run(env, "state", "mv", "schedule.office", "schedule.hours", "--state", state)
     assert moved.exit_code == 0, moved.output
-    assert read(state)["workgroups"]["desk"]["fields"]["ScheduleId"] == "hours"
+    assert state_json(state)["workgroups"]["desk"]["fields"]["ScheduleId"] == "hours"
     renamed = CONFIG.replace("  office:\n", "  hours:\n").replace("ScheduleId: office", "ScheduleId: hours")
     config.write_text(renamed, encoding="utf-8")
     assert json.loads(plan(sandbox, config, state).stdout)["has_changes"] is False
     removed = run(env, "state", "rm", "schedule.hours", "--state", state)
     assert removed.exit_code == 0 and "the schedule is untouched in the account" in removed.stdout
-    assert "schedules" not in read(state)
+    assert "schedules" not in state_json(state)
     # forgotten, it is found again by Name: a conflict, not a duplicate
     again = plan(sandbox, config, state)
     assert again.exit_code == 1
@@ -223,7 +209,7 @@ def test_export_writes_schedules_and_the_plan_after_it_is_empty(sandbox: Sandbox
     text = exported.read_text(encoding="utf-8")
     assert "schedules:\n  office-hours:\n    Name: Office hours\n" in text
     assert "ScheduleId: office-hours" in text
-    assert read(new_state)["schedules"]["office-hours"]["id"] == read(state)["schedules"]["office"]["id"]
+    assert state_json(new_state)["schedules"]["office-hours"]["id"] == state_json(state)["schedules"]["office"]["id"]
     planned = run(env, "plan", "--state", new_state, exported)
     assert planned.exit_code == 0, planned.output
     assert "No changes." in planned.stdout
@@ -242,16 +228,16 @@ def test_importing_a_workgroup_reads_its_schedule_as_the_address(sandbox: Sandbo
     config, state = setup(tmp_path)
     assert apply(sandbox, config, state).exit_code == 0
     env = cli_env(sandbox)
-    desk_id = read(state)["workgroups"]["desk"]["id"]
+    desk_id = state_json(state)["workgroups"]["desk"]["id"]
     assert run(env, "state", "rm", "desk", "--state", state).exit_code == 0
     imported = run(env, "import", "desk", desk_id, "--state", state, config)
     assert imported.exit_code == 0, imported.output
-    assert read(state)["workgroups"]["desk"]["fields"]["ScheduleId"] == "office"
+    assert state_json(state)["workgroups"]["desk"]["fields"]["ScheduleId"] == "office"
     assert json.loads(plan(sandbox, config, state).stdout)["has_changes"] is False
 
 
 def test_import_command_adopts_a_schedule(sandbox: SandboxServer, tmp_path: Path) -> None:
-    with client(sandbox) as c:
+    with console(sandbox) as c:
         made = c.create_schedule({"Name": "Office hours", "MondayStartTime": "9:00 AM", "MondayEndTime": "5:00 PM",
                                   "FridayStartTime": "9:00 AM", "FridayEndTime": "1:00 PM"})
     config, state = setup(tmp_path)
@@ -263,5 +249,5 @@ def test_import_command_adopts_a_schedule(sandbox: SandboxServer, tmp_path: Path
     planned = json.loads(plan(sandbox, config, state).stdout)
     assert [s["actions"] for s in planned["schedule_changes"]] == [["no-op"]]
     assert apply(sandbox, config, state).exit_code == 0
-    assert live_schedule_of(sandbox, read(state), "desk") == made
+    assert live_schedule_of(sandbox, state_json(state), "desk") == made
     assert len(live_schedules(sandbox)) == 1

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
-from tests.support.cli import REPO, cli_env, json_lines, live_names, run
+from tests.support import REPO
+from tests.support.cli import cli_env, json_lines, live_names, run
 
 EXAMPLES = REPO / "examples"
 ENVIRONMENTS = EXAMPLES / "environments"

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from telegent_iac.state import FileStateStore
-from tests.scenarios.conftest import Workspace, base
+from tests.support.workspace import Workspace, base
 
 
 def _renamed(config: dict[str, Any], old: str, new: str) -> dict[str, Any]:

@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from telegent_iac.api.client import TelegentClient
-from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
-from tests.support.cli import cli_env, copy_example, live_names, run, state_path
+from telegent_sandbox import SandboxServer
+from tests.support.cli import cli_env, console, copy_example, live_names, live_schedules, run, state_path
 
 
 def test_plan_and_apply_with_targets_and_a_saved_targeted_plan(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -58,11 +57,6 @@ def test_an_unknown_target_is_refused_before_any_request(sandbox: SandboxServer,
     assert sandbox.control.request_count() == 0  # not even a token
 
 
-def live_schedules(server: SandboxServer) -> list[str]:
-    with TelegentClient(server.url, DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, rate_limit=0) as client:
-        return sorted(str(s["Name"]) for s in client.list_schedules())
-
-
 def test_schedules_are_targets_and_a_targeted_workgroup_brings_its_schedule(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
@@ -77,7 +71,7 @@ def test_schedules_are_targets_and_a_targeted_workgroup_brings_its_schedule(
     result = run(env, "apply", "--state", state, "--target", "schedule.business-hours", "--auto-approve", config)
     assert result.exit_code == 0, result.output
     assert "partial: only --target schedule.business-hours." in result.stdout
-    assert live_schedules(sandbox) == ["Business hours"] and live_names(sandbox) == []
+    assert [s["Name"] for s in live_schedules(sandbox)] == ["Business hours"] and live_names(sandbox) == []
     assert json.loads(state.read_text())["schedules"]["business-hours"]["id"]
 
     # The schedule is in the state now: the state alone makes it a known target.
@@ -97,9 +91,10 @@ def test_schedules_are_targets_and_a_targeted_workgroup_brings_its_schedule(
     assert [s["address"] for s in shown["schedule_changes"]] == ["business-hours"]
     result = run(env, "apply", "--state", state, out)
     assert result.exit_code == 0, result.output
-    assert live_schedules(sandbox) == ["Business hours", "Business hours"]  # the old one stays (no delete)
+    # the old one stays (no delete)
+    assert [s["Name"] for s in live_schedules(sandbox)] == ["Business hours", "Business hours"]
     recorded = json.loads(state.read_text())
     schedule_id = recorded["schedules"]["business-hours"]["id"]
-    with TelegentClient(sandbox.url, DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, rate_limit=0) as client:
+    with console(sandbox) as client:
         menu = client.get_workgroup(recorded["workgroups"]["main-menu"]["id"])
     assert str(menu["ScheduleId"]) == schedule_id

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.scenarios.conftest import Workspace, base, make_workspace
+from tests.support.workspace import Workspace, base, make_workspace
 
 ACTIVITY = "/v1.0/workgroups/activity"
 

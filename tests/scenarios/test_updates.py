@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from tests.scenarios.conftest import LIST, TOKENS, Workspace, base
+from tests.support.workspace import LIST, TOKENS, Workspace, base
 
 UPDATE = "/v1.0/workgroups/update"
 DELETE = "/v1.0/workgroups/delete"

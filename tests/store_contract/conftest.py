@@ -1,27 +1,17 @@
 """Store fixtures: every contract test runs against the file store and, when
-TELEGENT_TEST_PG_DSN is set (`eval "$(bash .ci/postgres.sh)"`), against PostgreSQL."""
+TELEGENT_TEST_PG_DSN is set (`eval "$(bash .ci/postgres.sh)"`), against PostgreSQL
+(tests/support/stores.py)."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from telegent_iac.state import FileStateStore, PostgresStateStore, StateStore
-
-PG_DSN = os.environ.get("TELEGENT_TEST_PG_DSN", "")
-needs_pg = pytest.mark.skipif(
-    not PG_DSN, reason='TELEGENT_TEST_PG_DSN is not set (start a server with: eval "$(bash .ci/postgres.sh)")'
-)
-
-StoreFactory = Callable[[], StateStore]
-
-
-def pg_location(workspace: str) -> str:
-    return f"{PG_DSN}{'&' if '?' in PG_DSN else '?'}workspace={workspace}"
+from tests.support.stores import StoreFactory, needs_pg, pg_location
 
 
 @pytest.fixture(params=["file", pytest.param("postgres", marks=[pytest.mark.postgres, needs_pg])])

@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from telegent_iac.state import open_store
-
-from .conftest import needs_pg, pg_location
-from .test_contract import worker
+from tests.support.stores import needs_pg, pg_location, worker
 
 
 def run_incrementers(location: str, processes: int, times: int) -> list[int]:

@@ -4,38 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from telegent_iac.state import FileStateStore, LockError, PostgresStateStore, State, StateError
-from telegent_iac.state.records import FORMAT_VERSION, AccountBinding, PendingCreate, WorkgroupState
-
-from .conftest import StoreFactory
-
-REPO = Path(__file__).resolve().parents[2]
-WORKERS = str(Path(__file__).parents[1] / "support" / "store_workers.py")
-
-
-def sample_state() -> State:
-    state = State.new()
-    state.workgroups["main-menu"] = WorkgroupState(
-        id="101", fields={"Name": "Main menu", "Type": "Ivr", "Enabled": True, "RingTimeout": 30}
-    )
-    state.workgroups["sales"] = WorkgroupState(
-        fields={"Name": "Sales", "Type": "RoundRobin"},
-        pending_create=PendingCreate(name="Sales", type="RoundRobin", started_at="2026-01-01T00:00:00.000000Z"),
-    )
-    return state
-
-
-def worker(*args: str) -> subprocess.Popen[str]:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.Popen([sys.executable, WORKERS, *args], stdout=subprocess.PIPE, text=True, env=env, cwd=str(REPO))
+from telegent_iac.state.records import FORMAT_VERSION, AccountBinding
+from tests.support.stores import StoreFactory, pg_location, sample_state, worker
 
 
 def test_read_write_round_trip(make_store: StoreFactory) -> None:
@@ -251,6 +227,4 @@ def _location(make_store: StoreFactory) -> str:
     if isinstance(store, FileStateStore):
         return str(store.path)
     assert isinstance(store, PostgresStateStore)
-    from .conftest import pg_location
-
     return pg_location(store.workspace)

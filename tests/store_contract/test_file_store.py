@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
-import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,36 +12,8 @@ import pytest
 
 from telegent_iac.state import FileStateStore, LockError, State, StateError, open_store
 from telegent_iac.state.records import WorkgroupState
-from telegent_iac.state.store import LockInfo, boot_id, pid_namespace
-
-from .test_contract import sample_state
-
-
-def dead_pid() -> int:
-    """A pid that existed on this host and is gone (started and reaped)."""
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
-
-
-def write_lock(store: FileStateStore, pid: int, host: str | None = None, lock_id: str = "old-lock",
-               **where: str) -> None:
-    """A lock record as a run on this host, boot and pid namespace writes it (`where`
-    overrides boot_id / pid_ns; an empty value leaves the field out, as older versions did)."""
-    info = {
-        "id": lock_id,
-        "pid": pid,
-        "host": host or socket.gethostname(),
-        "user": "ci",
-        "operation": "apply",
-        "created": "2026-01-01T00:00:00.000000Z",
-        "boot_id": boot_id(),
-        "pid_ns": pid_namespace(),
-    }
-    info.update(where)
-    info = {k: v for k, v in info.items() if v != ""}
-    store.lock_path.parent.mkdir(parents=True, exist_ok=True)
-    store.lock_path.write_text(json.dumps(info))
+from telegent_iac.state.store import LockInfo
+from tests.support.stores import dead_pid, sample_state, write_lock
 
 
 def test_file_is_sorted_indented_json_with_trailing_newline(tmp_path: Path) -> None:

@@ -21,9 +21,7 @@ from telegent_iac.safety.files import UnsafeFileError, open_input, open_own
 from telegent_iac.state import FileStateStore, LockError, StateError
 from telegent_iac.state import file as file_store
 from telegent_iac.state.store import boot_id, pid_namespace
-
-from .test_contract import sample_state
-from .test_file_store import dead_pid, write_lock
+from tests.support.stores import dead_pid, sample_state, write_lock
 
 WHICH = ["path", "backup_path", "lock_path", "guard_path", "audit_path", "journal_path"]
 

@@ -10,8 +10,7 @@ import pytest
 
 from telegent_iac.state import PostgresStateStore, State, StateError
 from telegent_iac.state.records import FORMAT_VERSION, WorkgroupState
-
-from .conftest import PG_DSN, needs_pg
+from tests.support.stores import PG_DSN, needs_pg
 
 pytestmark = [pytest.mark.postgres, needs_pg]
 

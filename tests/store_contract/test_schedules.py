@@ -4,8 +4,7 @@ through whole writes, journaled or row-level writes of workgroups, and a reopen.
 from __future__ import annotations
 
 from telegent_iac.state.records import PendingCreate, ScheduleState, State, WorkgroupState
-
-from .conftest import StoreFactory
+from tests.support.stores import StoreFactory
 
 
 def test_schedules_survive_writes_of_workgroups_and_a_reopen(make_store: StoreFactory) -> None:

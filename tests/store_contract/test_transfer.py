@@ -8,9 +8,7 @@ import pytest
 
 from telegent_iac.state import FileStateStore, StateError
 from telegent_iac.state.transfer import pull, push, transfer
-
-from .conftest import StoreFactory
-from .test_contract import sample_state
+from tests.support.stores import StoreFactory, sample_state
 
 
 def file_with(tmp_path: Path, name: str, writes: int) -> FileStateStore:

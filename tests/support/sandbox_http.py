@@ -1,7 +1,8 @@
-"""Helpers for tests that talk to a sandbox (re-exported by tests/conftest.py)."""
+"""Raw HTTP to a sandbox: a plain client, tokens, and what its request log holds."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 import httpx
@@ -37,3 +38,8 @@ def get_token(server: SandboxServer, path: str, *, key: str = DEMO_ACCOUNT_KEY,
     response.raise_for_status()
     token: str = response.json()["token"]
     return token
+
+
+def statuses(server: SandboxServer, path: str | None = None) -> Counter[int | None]:
+    """How many responses of each status the sandbox's request log holds (of `path` only, if given)."""
+    return Counter(r["status"] for r in server.control.requests() if path is None or r["path"] == path)

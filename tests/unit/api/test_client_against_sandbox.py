@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -13,17 +12,13 @@ import pytest
 from telegent_iac import spec
 from telegent_iac.api import ApiError, AuthError, NotFoundError, TelegentClient
 from telegent_sandbox import DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, SandboxServer
-from tests.conftest import SandboxFactory
+from tests.support.sandbox_http import SandboxFactory, statuses
 
 
 def make_client(server: SandboxServer, **kw: Any) -> TelegentClient:
     kw.setdefault("rate_limit", 0)
     kw.setdefault("backoff_base", 0.01)  # keep retries quick; the policy is what is tested
     return TelegentClient(server.url, DEMO_ACCOUNT_KEY, DEMO_ACCOUNT_SECRET, **kw)
-
-
-def statuses(server: SandboxServer) -> Counter[int | None]:
-    return Counter(r["status"] for r in server.control.requests())
 
 
 def test_every_method_round_trips(sandbox: SandboxServer) -> None:

@@ -9,19 +9,7 @@ import time
 import pytest
 
 from telegent_iac.api.pacing import RateLimiter
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.support.clock import FakeClock
 
 
 def make(limit: int, clock: FakeClock, margin: float = 0.25) -> RateLimiter:

@@ -34,10 +34,6 @@ COMMANDS = list(walk(main))
 IDS = [" ".join(path) or "(root)" for path, _ in COMMANDS]
 
 
-def invoke(args: list[str]) -> click.testing.Result:
-    return CliRunner().invoke(main, args, catch_exceptions=False)
-
-
 def test_the_tree_is_walked() -> None:
     names = {" ".join(path) for path, _ in COMMANDS}
     assert {"plan", "apply", "validate", "show", "state list", "state pull", "import", "force-unlock"} <= names
@@ -45,7 +41,7 @@ def test_the_tree_is_walked() -> None:
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=IDS)
 def test_an_unknown_flag_exits_1(path: tuple[str, ...], command: click.Command) -> None:
-    result = invoke([*path, "--no-such-flag"])
+    result = run({}, *path, "--no-such-flag")
     assert result.exit_code == EXIT_ERROR, result.output
     assert "No such option" in result.output
     assert "Traceback" not in result.output
@@ -57,7 +53,7 @@ def test_a_bad_value_exits_1(path: tuple[str, ...], command: click.Command) -> N
     checked = [p for p in command.params if isinstance(p, click.Option) and not p.is_flag and not p.count
                and isinstance(p.type, (click.Choice, click.types.IntParamType, click.types.FloatParamType))]
     for option in checked:
-        result = invoke([*path, option.opts[0], "not-a-valid-value", "x"])
+        result = run({}, *path, option.opts[0], "not-a-valid-value", "x")
         assert result.exit_code == EXIT_ERROR, (option.opts, result.output)
         assert "Invalid value" in result.output
 
@@ -66,16 +62,16 @@ def test_a_bad_value_exits_1(path: tuple[str, ...], command: click.Command) -> N
 def test_a_missing_argument_or_option_value_exits_1(path: tuple[str, ...], command: click.Command) -> None:
     required = [p for p in command.params if p.required]
     if isinstance(command, click.Group):
-        result = invoke([*path, "no-such-command"])
+        result = run({}, *path, "no-such-command")
         assert result.exit_code == EXIT_ERROR, result.output
     elif required:
-        result = invoke(list(path))
+        result = run({}, *path)
         assert result.exit_code == EXIT_ERROR, result.output
         assert "Missing" in result.output
     valued = [p for p in command.params if isinstance(p, click.Option) and not p.is_flag and not p.count
               and p.nargs == 1]
     for option in valued:  # the option as the last word: its value is missing
-        result = invoke([*path, option.opts[0]])
+        result = run({}, *path, option.opts[0])
         assert result.exit_code == EXIT_ERROR, (option.opts, result.output)
 
 
@@ -87,7 +83,7 @@ def test_a_missing_argument_or_option_value_exits_1(path: tuple[str, ...], comma
     (["plan", "-auto-approve", "x.yaml"], "did you mean --auto-approve? (an option of another command, not of plan)"),
 ])
 def test_terraform_single_dash_spellings_get_a_hint(args: list[str], hint: str) -> None:
-    result = invoke(args)
+    result = run({}, *args)
     assert result.exit_code == EXIT_ERROR
     assert hint in result.output
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import click
 import pytest
@@ -14,8 +13,8 @@ from click.testing import CliRunner
 
 from telegent_iac.cli import main
 from telegent_iac.cli.root import LAZY_COMMANDS
+from tests.support import REPO
 
-REPO = Path(__file__).resolve().parents[3]
 HEAVY = ("httpx", "jsonschema", "telegent_sandbox", "telegent_iac.ops.run", "telegent_iac.spec")
 
 PROBE = """

@@ -8,21 +8,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from telegent_iac import spec
-from telegent_iac.cli import main
 from telegent_iac.config.fmt import FormatError, format_text
+from tests.support import REPO, cli
 
-REPO = Path(__file__).resolve().parents[3]
 WORKGROUP_ORDER = [*spec.workgroup_fields(), "members", "prevent_destroy", "allow_replace"]
 MEMBER_ORDER = [*spec.member_fields(), "key"]
 
 
 def run(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args])
+    result = cli.run({}, *args)
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -9,18 +9,12 @@ import pytest
 
 from telegent_iac.config import load
 from telegent_iac.errors import Position, UserError
+from tests.support import EXAMPLE, REPO
+from tests.support.config import write
 
-REPO = Path(__file__).resolve().parents[3]
-EXAMPLE = REPO / "examples" / "workgroups.yaml"
 ENVIRONMENTS = REPO / "examples" / "environments"
 
 HEAD = "workgroups:\n"
-
-
-def write(tmp_path: Path, text: str, name: str = "wg.yaml") -> str:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
 
 
 def problems_of(paths: list[str], env: dict[str, str] | None = None, var_files: list[str] | None = None) -> list[str]:
@@ -219,7 +213,7 @@ def test_imports_and_moves(tmp_path: Path) -> None:
     path = write(tmp_path, text)
     desired = load([path], {})
     assert [(i.address, i.workgroup_id, i.position) for i in desired.imports] == [
-        ("legacy", "WID-1234", Position(path, 9, 5))
+        ("legacy", "WID-1234", Position(str(path), 9, 5))
     ]
     assert [(m.old, m.new) for m in desired.moved] == [("support", "support-team")]
 

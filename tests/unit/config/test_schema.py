@@ -12,8 +12,8 @@ from jsonschema import Draft202012Validator
 from telegent_iac import spec
 from telegent_iac.config import json_schema, load
 from telegent_iac.config.schema import build_schema, compile_fast_check, format_checker, validators
+from tests.support import REPO
 
-REPO = Path(__file__).resolve().parents[3]
 COMMITTED = REPO / "schema" / "telegent-iac.schema.json"
 EXAMPLES = sorted(p for p in (REPO / "examples").rglob("*.yaml") if not p.name.endswith(".vars.yaml"))
 CONFIG_EXAMPLES = [p for p in EXAMPLES if "workgroups:" in p.read_text(encoding="utf-8")]

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from telegent_iac.config import load, yamlfile
 from telegent_iac.errors import UserError
 from tests.bad_inputs import cases
+from tests.support import REPO
 
-REPO = Path(__file__).resolve().parents[3]
 needs_libyaml = pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
 
 

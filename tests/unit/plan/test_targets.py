@@ -3,8 +3,6 @@ says the plan is partial, and refuses an address it does not know."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,31 +11,11 @@ from telegent_iac.errors import UserError
 from telegent_iac.model.workgroups import (
     Desired,
     LiveSummary,
-    Member,
-    Schedule,
-    Workgroup,
-    canonical_member,
-    member_key,
 )
 from telegent_iac.plan.changes import CREATE, DELETE
 from telegent_iac.plan.planner import PlanOptions, make_plan
 from telegent_iac.state.records import ScheduleState, State, WorkgroupState
-
-from .test_planner_properties import desired_configs
-
-
-def workgroup(address: str, refers_to: str | None = None, **fields: Any) -> Workgroup:
-    members: tuple[Member, ...] = ()
-    if refers_to:
-        member = canonical_member({"Type": "Workgroup", "ReferenceWorkgroupId": refers_to, "DigitOrder": 1})
-        members = (Member(member_key(member), member),)
-    return Workgroup(address, {"Name": address.title(), "Type": "IVR", **fields}, members)
-
-
-def desired(*workgroups: Workgroup, schedules: tuple[str, ...] = ()) -> Desired:
-    hours = {a: Schedule(a, {"Name": a.title(), "MondayStartTime": "8:00 AM", "MondayEndTime": "6:00 PM"})
-             for a in schedules}
-    return Desired({wg.address: wg for wg in workgroups}, schedules=hours)
+from tests.support.models import desired, desired_configs, workgroup
 
 
 def test_only_the_target_and_what_it_refers_to() -> None:

@@ -11,7 +11,7 @@ import yaml
 from telegent_iac.plan.changes import CREATE, NOOP, UPDATE, Conflict, Drift, Plan, ResourceChange
 from telegent_iac.render.markdown import GITHUB_COMMENT_LIMIT, MARKER, SHORTENED_NOTE, render_markdown
 from telegent_sandbox import SandboxServer
-from tests.support.cli import cli_env, create_direct, run, state_path
+from tests.support.cli import cli_env, console, create_direct, run, state_path
 
 HOSTILE = (
     "a|b || `tick` ``` <script>alert(1)</script> <img src=x onerror=alert(1)> **bold** _em_ "
@@ -153,7 +153,6 @@ def test_hostile_values_through_the_cli(sandbox: SandboxServer, tmp_path: Path) 
 
 
 def test_drift_with_hostile_values_through_the_cli(sandbox: SandboxServer, tmp_path: Path) -> None:
-    from telegent_iac.api.client import TelegentClient
 
     env = cli_env(sandbox)
     config = tmp_path / "wg.yaml"
@@ -164,8 +163,7 @@ def test_drift_with_hostile_values_through_the_cli(sandbox: SandboxServer, tmp_p
     import json
 
     wid = json.loads(state_path(tmp_path).read_text())["workgroups"]["desk"]["id"]
-    with TelegentClient(sandbox.url, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"],
-                        rate_limit=0) as client:
+    with console(sandbox, env["TELEGENT_ACCOUNT_KEY"], env["TELEGENT_ACCOUNT_SECRET"]) as client:
         client.update_workgroup(wid, {"AnnouncementText": HOSTILE})
     result = run(env, "plan", "--state", state_path(tmp_path), "--format", "markdown", "--refresh", "full", config)
     assert result.exit_code == 0, result.output

@@ -7,7 +7,7 @@ import re
 from telegent_iac.plan.planner import make_plan
 from telegent_iac.render.text import render_text
 from telegent_iac.state.records import State
-from tests.unit.plan.test_targets import desired, workgroup
+from tests.support.models import desired, workgroup
 
 
 def test_the_summary_by_action_counts_schedules_like_the_total_line() -> None:

@@ -10,7 +10,7 @@ import pytest
 from telegent_iac.model.workgroups import Desired
 from telegent_iac.routing import schedule as hours
 from telegent_iac.routing.calls import Outcome, route
-from tests.support.routing_helpers import load_text
+from tests.support.config import load_text
 
 NY = hours.zone("America/New_York")
 MONDAY_10 = datetime(2026, 3, 2, 10, 0, tzinfo=NY)  # a Monday

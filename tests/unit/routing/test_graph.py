@@ -13,7 +13,7 @@ from telegent_iac.model.workgroups import Member, Workgroup
 from telegent_iac.plan.changes import CREATE, NOOP, UPDATE, MemberChange, Plan, ResourceChange
 from telegent_iac.render.markdown import call_flow, render_markdown
 from telegent_iac.routing import diagram, flow
-from tests.support.routing_helpers import EXAMPLE
+from tests.support import EXAMPLE
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from telegent_iac.cli import main
 from telegent_iac.routing.lints import RULES
-from tests.support.routing_helpers import EXAMPLE, load_text, problems, warnings, write
+from tests.support import EXAMPLE
+from tests.support.config import load_text, problems, warnings, write
 
 # A small, clean call flow; each test below breaks one thing in it.
 CLEAN = """\

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner, Result
-
-from telegent_iac.cli import main
-from tests.support.routing_helpers import EXAMPLE, write
+from tests.support import EXAMPLE
+from tests.support.cli import run
+from tests.support.config import write
 
 # An API URL where nothing listens and no credentials: any request would fail the run.
 OFFLINE = {"NO_COLOR": "1", "TELEGENT_API_URL": "http://127.0.0.1:9", "TELEGENT_ACCOUNT_KEY": "",
@@ -25,12 +24,9 @@ routing_tests:
 """
 
 
-def run(*args: str | Path) -> Result:
-    return CliRunner(env=OFFLINE).invoke(main, [str(a) for a in args], catch_exceptions=False)
-
 
 def test_the_example_routing_tests_pass() -> None:
-    result = run("test", EXAMPLE)
+    result = run(OFFLINE, "test", EXAMPLE)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"PASS {EXAMPLE}:") and lines[0].endswith(": pressing 1 rings the whole sales team")
@@ -40,7 +36,7 @@ def test_the_example_routing_tests_pass() -> None:
 
 def test_a_failing_case_exits_1_with_the_path_and_the_reason(tmp_path: Path) -> None:
     extra = write(tmp_path, FAILING, "calls.yaml")  # routing tests in a file of their own
-    result = run("test", EXAMPLE, extra)
+    result = run(OFFLINE, "test", EXAMPLE, extra)
     assert result.exit_code == 1
     out = result.stdout
     assert f"FAIL {extra}:2:5: digit 2 is not sales" in out
@@ -52,7 +48,7 @@ def test_a_failing_case_exits_1_with_the_path_and_the_reason(tmp_path: Path) -> 
 
 def test_json_output(tmp_path: Path) -> None:
     extra = write(tmp_path, FAILING, "calls.yaml")
-    result = run("test", "--json", EXAMPLE, extra)
+    result = run(OFFLINE, "test", "--json", EXAMPLE, extra)
     assert result.exit_code == 1
     body = json.loads(result.stdout)
     assert (body["passed"], body["failed"]) == (7, 2)
@@ -67,14 +63,14 @@ def test_json_output(tmp_path: Path) -> None:
 
 def test_an_undeclared_workgroup_fails_the_case_not_the_config(tmp_path: Path) -> None:
     extra = write(tmp_path, FAILING.replace("workgroup: sales", "workgroup: saless"), "calls.yaml")
-    result = run("test", EXAMPLE, extra)
+    result = run(OFFLINE, "test", EXAMPLE, extra)
     assert result.exit_code == 1
     assert "     expected workgroup saless, which is not declared" in result.stdout
 
 
 def test_no_case_is_an_error(tmp_path: Path) -> None:
     bare = write(tmp_path, 'workgroups:\n  a:\n    Name: A\n    Type: IVR\n    TelegentPhone: "+14155550100"\n')
-    result = run("test", bare)
+    result = run(OFFLINE, "test", bare)
     assert result.exit_code == 1
     assert "no routing tests found" in result.stderr
 
@@ -87,7 +83,7 @@ def test_a_bad_routing_test_is_a_config_error_with_its_place(tmp_path: Path) -> 
       - call: {number: "+14155550100", at: "yesterday"}
         expect: {nobody: true}
     """, "bad.yaml")
-    result = run("test", EXAMPLE, bad)
+    result = run(OFFLINE, "test", EXAMPLE, bad)
     assert result.exit_code == 1
     err = result.stderr
     assert f"{bad}:2:20: number must be an E.164 phone number" in err

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from telegent_sandbox import SandboxServer
-from tests.conftest import SandboxFactory
 from tests.support.sandbox_api import Api
+from tests.support.sandbox_http import SandboxFactory
 
 ACTIVITY = "/v1.0/workgroups/activity"
 

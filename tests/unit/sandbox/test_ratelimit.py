@@ -5,18 +5,11 @@ from __future__ import annotations
 import time
 
 from telegent_sandbox.ratelimit import RollingWindowLimiter
+from tests.support.clock import FakeClock
 from tests.support.sandbox_api import Api
 from tests.support.sandbox_http import SandboxFactory, get_token, http_client
 
 HTTP = http_client()
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_limiter_rolling_window_and_retry_after() -> None:

@@ -11,8 +11,8 @@ import pytest
 from telegent_iac import spec
 from telegent_sandbox import SandboxOptions
 from telegent_sandbox.options import EXAMPLE_DETAIL_FIELDS
-from tests.conftest import SandboxFactory
 from tests.support.sandbox_api import Api
+from tests.support.sandbox_http import SandboxFactory
 
 ACTIVITY = "/v1.0/workgroups/activity"
 

@@ -1,4 +1,4 @@
-"""Routing tests load real YAML text through the config loader, as the CLI does."""
+"""Configuration text in files, loaded through the config loader as the CLI loads it."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ from telegent_iac.config import load
 from telegent_iac.errors import UserError
 from telegent_iac.model.workgroups import Desired
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "examples" / "workgroups.yaml"
 
-
-def write(tmp_path: Path, text: str, name: str = "routing.yaml") -> Path:
+def write(tmp_path: Path, text: str, name: str = "wg.yaml") -> Path:
+    """`text`, its common indentation removed, as the file tmp_path/name."""
     path = tmp_path / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
