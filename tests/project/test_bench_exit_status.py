@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import REPO
 
 
 @pytest.fixture()
 def bench() -> Iterator[ModuleType]:
-    spec = importlib.util.spec_from_file_location("bench_run_under_test", ROOT / "bench" / "run.py")
+    spec = importlib.util.spec_from_file_location("bench_run_under_test", REPO / "bench" / "run.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
@@ -84,5 +84,5 @@ def test_all_pass_makes_the_exit_status_0(bench: Any, monkeypatch: pytest.Monkey
 
 def test_the_script_exits_with_what_main_returns() -> None:
     """`python bench/run.py` ends with sys.exit(main()): the status reaches the shell."""
-    text = (ROOT / "bench" / "run.py").read_text()
+    text = (REPO / "bench" / "run.py").read_text()
     assert text.rstrip().endswith('if __name__ == "__main__":\n    sys.exit(main())')

@@ -1,6 +1,7 @@
 """The test tree keeps its shape: every folder of Python files is a package (so two folders
-may hold files of the same name), and a test file imports helpers from tests/support only,
-never from another test file or a conftest (a helper two files need lives there once)."""
+may hold files of the same name), a test file imports helpers from tests/support only, never
+from another test file or a conftest (a helper two files need lives there once), and only
+tests/support works out where the repository is (REPO)."""
 
 from __future__ import annotations
 
@@ -42,3 +43,11 @@ def test_test_files_import_helpers_from_support_only() -> None:
             if module.startswith("tests.") and (last.startswith("test_") or last == "conftest"):
                 wrong.append(f"{path.relative_to(REPO)} imports {module}")
     assert wrong == []
+
+
+def test_only_support_works_out_the_repository_root() -> None:
+    support = TESTS / "support"
+    needle = "__file__).resolve()" + ".parents["  # split, so this file does not match itself
+    computing = [str(p.relative_to(REPO)) for p in python_files()
+                 if support not in p.parents and needle in p.read_text(encoding="utf-8")]
+    assert computing == []
