@@ -18,7 +18,7 @@ from telegent_iac.cli.flags import (
 )
 from telegent_iac.cli.output import err, handle_errors, say
 from telegent_iac.errors import EXIT_ERROR, UserError
-from telegent_iac.ops import run
+from telegent_iac.ops.load import load_desired
 from telegent_iac.state import DEFAULT_STATE_PATH
 
 
@@ -38,7 +38,7 @@ def validate(paths: tuple[str, ...], pre_commit: bool, var_files: tuple[str, ...
     """
     paths = config_paths_or_default(paths, pre_commit)
     settings = settings_from(paths, DEFAULT_STATE_PATH, 0, False, var_files)
-    desired = run.load_desired(settings, all_warnings=True)
+    desired = load_desired(settings, all_warnings=True)
     counts = [f"{n} {what if n != 1 else what[:-1]}" for n, what in (
         (len(desired.workgroups), "workgroups"), (len(desired.schedules), "schedules"),
         (len(desired.routing_tests), "routing tests"), (len(desired.warnings), "routing warnings"),
@@ -87,7 +87,7 @@ def graph(paths: tuple[str, ...], var_files: tuple[str, ...], fmt: str) -> None:
     """
     from telegent_iac.routing import diagram, flow
 
-    desired = run.load_desired(settings_from(paths, DEFAULT_STATE_PATH, 0, False, var_files))
+    desired = load_desired(settings_from(paths, DEFAULT_STATE_PATH, 0, False, var_files))
     the_flow = flow.build(desired.workgroups)
     click.echo(diagram.dot(the_flow) if fmt == "dot" else diagram.mermaid(the_flow), nl=False)
 
@@ -109,7 +109,7 @@ def test_command(paths: tuple[str, ...], pre_commit: bool, var_files: tuple[str,
     from telegent_iac.routing import cases
 
     paths = config_paths_or_default(paths, pre_commit)
-    desired = run.load_desired(settings_from(paths, DEFAULT_STATE_PATH, 0, False, var_files))
+    desired = load_desired(settings_from(paths, DEFAULT_STATE_PATH, 0, False, var_files))
     results = cases.run(desired)
     failed = sum(1 for r in results if not r.passed)
     if as_json:

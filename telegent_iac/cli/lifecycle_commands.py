@@ -11,6 +11,7 @@ from telegent_iac.cli.output import err, handle_errors, say
 from telegent_iac.errors import UserError
 from telegent_iac.model.addresses import SCHEDULE
 from telegent_iac.ops import exporting, importing, run
+from telegent_iac.ops.load import load_desired
 from telegent_iac.state.recovery import uncertain_member_message
 from telegent_iac.state.store import read_or_new
 
@@ -48,7 +49,7 @@ def import_command(address: str, workgroup_id: str, paths: tuple[str, ...], var_
         return
     declared = None
     if paths:
-        desired = run.load_desired(settings)
+        desired = load_desired(settings)
         declared = desired.workgroups.get(address)
         if declared is None:
             err(f"Warning: {address} is not declared in {', '.join(paths)}; the next plan will list it as "

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -57,11 +56,19 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class SafeFormatter(logging.Formatter):
-    """Log records are human-facing lines too (server messages reach them at -v and -vv)."""
+def configure_logging(verbose: int) -> None:
+    """Log lines on stderr, terminal-safe like every human-facing line (server messages reach
+    them at -v and -vv). logging loads here, not at start-up: --version and --help skip it."""
+    import logging
 
-    def format(self, record: logging.LogRecord) -> str:
-        return escape_text(super().format(record))
+    class SafeFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return escape_text(super().format(record))
+
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def use_color(no_color: bool) -> bool:

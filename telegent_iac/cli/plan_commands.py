@@ -23,6 +23,7 @@ from telegent_iac.cli.flags import (
 from telegent_iac.cli.output import err, handle_errors, json_diagnostics, json_line, say, use_color
 from telegent_iac.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, UserError
 from telegent_iac.ops import run
+from telegent_iac.ops.load import load_desired
 from telegent_iac.render import progress
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def plan(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: str
     options = options_from(refresh, refresh_only, allow_delete, allow_replace, destroy_threshold, force, targets)
     machine = as_json or fmt == "json"
     with json_diagnostics(json_line) if machine else contextlib.nullcontext():
-        desired = run.load_desired(settings)
+        desired = load_desired(settings)
         store = run.store_for(settings)
         with locked(store, "plan", lock_timeout):
             state = run.read_state_for(store, desired, options.targets)
@@ -126,7 +127,7 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
     options = options_from(refresh, refresh_only, allow_delete, allow_replace, destroy_threshold, force, targets)
     stream = progress.JsonStream(json_line) if as_json else None
     with json_diagnostics(stream.write) if stream else contextlib.nullcontext():
-        desired = run.load_desired(settings)
+        desired = load_desired(settings)
         store = run.store_for(settings)
         with locked(store, "apply", lock_timeout):
             # a saved plan's targets were checked when it was made (a changed config or state makes it stale)

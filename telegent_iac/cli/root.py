@@ -9,9 +9,6 @@ Exit codes: 0 success (plan: no changes), 1 error (usage errors included), 2 cha
 from __future__ import annotations
 
 import gc
-import json
-import logging
-import platform
 import re
 import sys
 from typing import Any
@@ -19,7 +16,7 @@ from typing import Any
 import click
 
 from telegent_iac import __version__
-from telegent_iac.cli.output import SafeFormatter, interrupted
+from telegent_iac.cli.output import configure_logging, interrupted
 from telegent_iac.errors import EXIT_ERROR
 from telegent_iac.safety import secrets
 from telegent_iac.safety.terminal import escape_text
@@ -153,16 +150,16 @@ def main(verbose: int) -> None:
     # their documented fallbacks; together they were more than half of importing httpx.
     for unused in ("httpx._main", "trio"):
         sys.modules.setdefault(unused, None)  # type: ignore[arg-type]
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler])
+    configure_logging(verbose)
 
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the versions as JSON.")
 def version(as_json: bool) -> None:
     """Print the version of telegent-iac (and of Python and the plan format)."""
+    import json
+    import platform
+
     from telegent_iac.plan.changes import PLAN_FORMAT_VERSION
 
     info = {"telegent_iac": __version__, "plan_format_version": PLAN_FORMAT_VERSION,

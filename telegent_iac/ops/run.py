@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from telegent_iac import __version__, config, spec
+from telegent_iac import __version__, spec
 from telegent_iac.errors import UserError
 from telegent_iac.model.workgroups import Desired, LiveSummary
 from telegent_iac.ops.interrupts import two_stage_interrupt
@@ -68,23 +68,6 @@ def sandbox_db_path(state_location: str) -> Path:
     if "://" in state_location:
         return Path("telegent-sandbox.db")
     return Path(state_location).parent / "telegent-sandbox.db"
-
-
-# Beyond this many routing warnings, plan and apply print a count (validate prints them all).
-WARNINGS_SHOWN = 10
-
-
-def load_desired(settings: Settings, all_warnings: bool = False) -> Desired:
-    """The validated config; routing lint warnings go to the progress stream (they never block)."""
-    desired = config.load(settings.config_paths, settings.env, settings.var_files,
-                          settings.allow_secret_vars)
-    shown = desired.warnings if all_warnings else desired.warnings[:WARNINGS_SHOWN]
-    for warning in shown:
-        settings.progress(str(warning))
-    if len(shown) < len(desired.warnings):
-        settings.progress(f"... and {len(desired.warnings) - len(shown)} more routing warnings; "
-                          "`telegent-iac validate` lists them all")
-    return desired
 
 
 def read_state_for(store: StateStore, desired: Desired, targets: Sequence[str]) -> State:
