@@ -12,8 +12,8 @@ from telegent_iac.errors import UserError
 from telegent_iac.model.addresses import SCHEDULE
 from telegent_iac.ops import exporting, importing, run
 from telegent_iac.ops.load import load_desired
+from telegent_iac.state.records import WorkgroupState
 from telegent_iac.state.recovery import uncertain_member_message
-from telegent_iac.state.store import read_or_new
 
 
 @click.command("import")
@@ -39,11 +39,8 @@ def import_command(address: str, workgroup_id: str, paths: tuple[str, ...], var_
     settings = settings_from(paths, state_location, lock_timeout, sandbox, var_files)
     if address.startswith(SCHEDULE):
         store = run.store_for(settings)
-        with locked(store, "import", lock_timeout), run.open_client(settings) as client:
-            state = read_or_new(store)
-            run.bind_account(state, run.account_binding(client, settings), store.description, err)
-            ss = importing.import_schedule(state, client, address.removeprefix(SCHEDULE), workgroup_id)
-            store.write(state)
+        with locked(store, "import", lock_timeout):
+            ss = importing.import_into(store, settings, address, workgroup_id)
         say(f"Imported schedule {workgroup_id} as {address}: {ss.fields.get('Name', '')!r}. Nothing in the "
             "account was changed. Run `telegent-iac plan` to compare it with the configuration.")
         return
@@ -55,11 +52,9 @@ def import_command(address: str, workgroup_id: str, paths: tuple[str, ...], var_
             err(f"Warning: {address} is not declared in {', '.join(paths)}; the next plan will list it as "
                 "no longer declared.")
     store = run.store_for(settings)
-    with locked(store, "import", lock_timeout), run.open_client(settings) as client:
-        state = read_or_new(store)
-        run.bind_account(state, run.account_binding(client, settings), store.description, err)
-        ws = importing.import_workgroup(state, client, address, workgroup_id, declared)
-        store.write(state)
+    with locked(store, "import", lock_timeout):
+        ws = importing.import_into(store, settings, address, workgroup_id, declared)
+    assert isinstance(ws, WorkgroupState)
     members = len(ws.members)
     say(f"Imported {workgroup_id} as {address}: {ws.fields.get('Name', '')!r} "
                f"({ws.fields.get('Type', 'unknown type')}), {members} member{'s' if members != 1 else ''}.")
@@ -93,32 +88,14 @@ def export_command(out: str, force: bool, state_location: str, lock_timeout: flo
         raise UserError(f"{out} already exists; choose another --out, or add --force to overwrite it")
     store = run.store_for(settings)
     with locked(store, "export", lock_timeout):
-        state = read_or_new(store)
-        managed = [a for a, ws in state.workgroups.items() if ws.id or ws.pending_create]
-        if managed and not force:
-            raise UserError(
-                f"the state at {store.description} already manages {len(managed)} workgroup"
-                f"{'s' if len(managed) != 1 else ''}; export writes a new state. Use another --state, or "
-                "--force to replace it (the old one is kept as a .backup)"
-            )
-        with run.open_client(settings) as client:
-            binding = run.account_binding(client, settings)
-            if force:  # a new state for this account replaces whatever was there
-                state.account = binding
+
+        def write_config(text: str) -> None:
+            if out_path is None:
+                click.echo(text, nl=False)
             else:
-                run.bind_account(state, binding, store.description, err)
-            exported = exporting.export_account(client, err)
-        for skipped in exported.skipped:
-            err(f"Warning: {skipped.describe()}")
-        for address, note in exported.unread.items():
-            err(f"Warning: {address}: {note} (marked in the file)")
-        if out_path is None:
-            click.echo(exported.yaml_text, nl=False)
-        else:
-            exporting.write_text_atomic(out_path, exported.yaml_text)
-        state.workgroups = exported.workgroups
-        state.schedules = exported.schedules
-        store.write(state)
+                exporting.write_text_atomic(out_path, text)
+
+        exported = exporting.export_into(store, settings, force, write_config)
     count = len(exported.workgroups)
     where = "stdout" if out_path is None else str(out_path)
     err(f"Exported {count} workgroup{'s' if count != 1 else ''} to {where} and recorded them in "

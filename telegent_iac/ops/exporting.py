@@ -22,10 +22,13 @@ from telegent_iac.model.workgroups import (
     unsaid_fields,
     workgroup_refs,
 )
+from telegent_iac.ops import run
 from telegent_iac.ops.importing import ReadClient, workgroup_state_from_detail
+from telegent_iac.ops.settings import Settings
 from telegent_iac.plan.schedules import live_known_fields
 from telegent_iac.state.listing import yaml_text
 from telegent_iac.state.records import ScheduleState, WorkgroupState
+from telegent_iac.state.store import StateStore, read_or_new
 
 Progress = Callable[[str], None]
 
@@ -283,3 +286,33 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 # --- state commands -------------------------------------------------------------------------------
+
+
+def export_into(store: StateStore, settings: Settings, force: bool, write_config: Callable[[str], None]) -> Export:
+    """`export` under the caller's lock on `store`: read the whole account, hand the
+    configuration to `write_config`, then record the matching state. A state that already
+    manages workgroups is replaced only with `force` (the store keeps the old one as a backup)."""
+    state = read_or_new(store)
+    managed = [a for a, ws in state.workgroups.items() if ws.id or ws.pending_create]
+    if managed and not force:
+        raise UserError(
+            f"the state at {store.description} already manages {len(managed)} workgroup"
+            f"{'s' if len(managed) != 1 else ''}; export writes a new state. Use another --state, or "
+            "--force to replace it (the old one is kept as a .backup)"
+        )
+    with run.open_client(settings) as client:
+        binding = run.account_binding(client, settings)
+        if force:  # a new state for this account replaces whatever was there
+            state.account = binding
+        else:
+            run.bind_account(state, binding, store.description, settings.progress)
+        exported = export_account(client, settings.progress)
+    for skipped in exported.skipped:
+        settings.progress(f"Warning: {skipped.describe()}")
+    for address, note in exported.unread.items():
+        settings.progress(f"Warning: {address}: {note} (marked in the file)")
+    write_config(exported.yaml_text)
+    state.workgroups = exported.workgroups
+    state.schedules = exported.schedules
+    store.write(state)
+    return exported

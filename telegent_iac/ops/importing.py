@@ -18,10 +18,13 @@ from telegent_iac.model.workgroups import (
     member_key,
     unsaid_fields,
 )
+from telegent_iac.ops import run
+from telegent_iac.ops.settings import Settings
 from telegent_iac.plan.schedules import live_known_fields, schedule_addressed
 from telegent_iac.state.edits import check_address, retarget
 from telegent_iac.state.records import MemberState, ScheduleState, State, WorkgroupState
 from telegent_iac.state.recovery import uncertain_member
+from telegent_iac.state.store import StateStore, read_or_new
 
 Progress = Callable[[str], None]
 
@@ -155,3 +158,19 @@ def import_workgroup(
 
 
 # --- export ---------------------------------------------------------------------------------------
+
+
+def import_into(store: StateStore, settings: Settings, address: str, resource_id: str,
+                declared: Workgroup | None = None) -> WorkgroupState | ScheduleState:
+    """`import ADDRESS ID` under the caller's lock on `store`: read the live workgroup (or
+    `schedule.ADDRESS`) and record it in the state of this account; the account is unchanged."""
+    with run.open_client(settings) as client:
+        state = read_or_new(store)
+        run.bind_account(state, run.account_binding(client, settings), store.description, settings.progress)
+        recorded: WorkgroupState | ScheduleState
+        if address.startswith(SCHEDULE):
+            recorded = import_schedule(state, client, address.removeprefix(SCHEDULE), resource_id)
+        else:
+            recorded = import_workgroup(state, client, address, resource_id, declared)
+        store.write(state)
+    return recorded
