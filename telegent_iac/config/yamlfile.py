@@ -80,9 +80,12 @@ class Document:
     problems: list[Problem] = field(default_factory=list)
 
     def _marks(self, path: PathKey) -> tuple[Any, Any] | None:
+        found = self.marks.get(path)  # nearly always there: no slice made
+        if found is not None:
+            return found
         # A value reached through an alias or merge has no entry of its own: the nearest
         # ancestor that has one (the alias, or the anchor's definition) stands for it.
-        for end in range(len(path), -1, -1):
+        for end in range(len(path) - 1, -1, -1):
             found = self.marks.get(path[:end])
             if found is not None:
                 return found
