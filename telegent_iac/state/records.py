@@ -105,13 +105,16 @@ class WorkgroupState:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> WorkgroupState:
         pending = d.get("pending_create")
+        members, deposed = d.get("members", {}), d.get("deposed", [])
         return cls(
             id=d.get("id"),
             fields=dict(d.get("fields", {})),
-            members={k: MemberState.from_dict(m) for k, m in d.get("members", {}).items()},
+            # the empty cases without a comprehension (most workgroups; anything else is still
+            # read item by item, and a malformed value still fails there)
+            members={k: MemberState.from_dict(m) for k, m in members.items()} if members != {} else {},
             prevent_destroy=bool(d.get("prevent_destroy", False)),
             pending_create=PendingCreate.from_dict(pending) if pending else None,
-            deposed=[str(i) for i in d.get("deposed", [])],
+            deposed=[str(i) for i in deposed] if deposed != [] else [],
             verified=str(d["verified"]) if d.get("verified") else None,
         )
 
