@@ -33,7 +33,7 @@ settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if in_ci() else "dev"))
 
 
-# The reliability trials' seeds (tests/reliability/conftest.py) derive from one base seed per
+# The reliability trials' seeds (the rng fixture, tests/reliability/conftest.py) derive from one base seed per
 # run: --reliability-seed, else TELEGENT_RELIABILITY_SEED, else a new one, printed at the end.
 # It goes into the environment so pytest-xdist workers, started later, use the same one.
 SEED_ENV = "TELEGENT_RELIABILITY_SEED"
@@ -61,6 +61,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    props = dict(item.user_properties)
+    if report.failed and "seed" in props:  # a seeded trial: its seed and how to replay it
+        base = props.get("base seed")
+        replay = f"python -m pytest '{item.nodeid}'" + (f" --reliability-seed {base}" if base is not None else "")
+        report.sections.append(("reliability seed", f"trial seed {props['seed']}; replay: {replay}"))
     if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"

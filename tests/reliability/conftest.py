@@ -30,17 +30,6 @@ def rng(request: pytest.FixtureRequest) -> random.Random:
     return random.Random(seed)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
-    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
-    props = dict(item.user_properties)
-    if report.failed and "seed" in props:
-        base = props.get("base seed")
-        replay = f"python -m pytest '{item.nodeid}'" + (f" --reliability-seed {base}" if base is not None else "")
-        report.sections.append(("reliability seed", f"trial seed {props['seed']}; replay: {replay}"))
-
-
 @pytest.fixture
 def start_sandbox(sandbox_factory: SandboxFactory) -> SandboxFactory:
     """`sandbox_factory` without a rate limit unless a trial sets one (pacing is tested elsewhere)."""
