@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from telegent_iac.safety.terminal import escape_text
 from telegent_sandbox import SandboxServer
 from tests.support import REPO
@@ -26,16 +24,6 @@ def assert_safe(text: str) -> None:
 
 def yaml_quoted(text: str) -> str:
     return json.dumps(text)  # a JSON string is a YAML double-quoted scalar
-
-
-@pytest.mark.parametrize(("text", "shown"), [
-    ("\x1b[31m", "\\x1b[31m"), ("a\u200bb", "a\\u200bb"), ("\u202eabc", "\\u202eabc"),
-    ("\x00\x7f\x85", "\\x00\\x7f\\x85"),
-    ("tab\tnew\nline", "tab\tnew\nline"), ("é ü 中文 emoji 🙂", "é ü 中文 emoji 🙂"), ("\U000e0041", "\\U000e0041"),
-])
-def test_the_escaping_function(text: str, shown: str) -> None:
-    assert escape_text(text) == shown
-    assert escape_text("x\ny", keep="") == "x\\x0ay"
 
 
 def test_config_values_in_plan_views_and_apply_progress(sandbox: SandboxServer, tmp_path: Path) -> None:

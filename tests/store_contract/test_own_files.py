@@ -9,40 +9,18 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from telegent_iac.safety.files import UnsafeFileError, open_input, open_own
 from telegent_iac.state import FileStateStore, LockError, StateError
 from telegent_iac.state import file as file_store
 from telegent_iac.state.store import boot_id, pid_namespace
+from tests.support.bounded import bounded, bounded_raise
 from tests.support.stores import dead_pid, sample_state, write_lock
 
 WHICH = ["path", "backup_path", "lock_path", "guard_path", "audit_path", "journal_path"]
-
-
-def bounded(fn: Callable[[], Any], timeout: float = 60.0) -> BaseException | None:
-    """Run fn in a thread; the exception it raised (None if none). Fails if it does not end:
-    a FIFO in the wrong place must never hang a run."""
-    outcome: list[BaseException | None] = []
-
-    def target() -> None:
-        try:
-            fn()
-            outcome.append(None)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
-            outcome.append(exc)
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    assert outcome, f"{fn} did not finish within {timeout}s (blocked?)"
-    return outcome[0]
 
 
 def whole_run(store: FileStateStore) -> None:
@@ -121,12 +99,6 @@ def test_lock_file_nested_deep_or_with_huge_pid_is_refused_within_the_timeout(tm
         assert "force-unlock old-lock" in str(info.value)
 
 
-def bounded_raise(fn: Callable[[], Any]) -> None:
-    exc = bounded(fn)
-    if exc is not None:
-        raise exc
-
-
 # --- locks that cannot lie -------------------------------------------------------------------------
 
 
@@ -183,34 +155,6 @@ def test_a_live_holder_is_waited_for_then_named(tmp_path: Path) -> None:
     write_lock(store, os.getppid(), lock_id="live")
     with pytest.raises(LockError, match="force-unlock live"):
         store.lock("plan", timeout=0.2).__enter__()
-
-
-# --- the helpers themselves ------------------------------------------------------------------------
-
-
-def test_open_own_and_open_input_never_block_and_say_what_they_found(tmp_path: Path) -> None:
-    fifo = tmp_path / "fifo"
-    os.mkfifo(fifo)
-    for flags in (os.O_RDONLY, os.O_WRONLY | os.O_APPEND | os.O_CREAT, os.O_RDWR | os.O_CREAT):
-        with pytest.raises(UnsafeFileError, match="FIFO"):
-            bounded_raise(lambda flags=flags: open_own(fifo, flags))
-    with pytest.raises(UnsafeFileError, match="FIFO"):
-        bounded_raise(lambda: open_input(fifo))
-    with pytest.raises(UnsafeFileError, match="device"):
-        open_input("/dev/null")
-    loop = tmp_path / "loop"
-    loop.symlink_to(loop)
-    with pytest.raises(UnsafeFileError, match="loop"):
-        open_input(loop)
-    real = tmp_path / "real.yaml"
-    real.write_text("a: 1\n")
-    link = tmp_path / "link.yaml"
-    link.symlink_to(real)
-    os.close(open_input(link))  # input files may be links to a regular file
-    with pytest.raises(UnsafeFileError, match="symbolic link"):
-        open_own(link, os.O_RDONLY)
-    with pytest.raises(FileNotFoundError):
-        open_own(tmp_path / "absent", os.O_RDONLY)
 
 
 def test_a_lock_held_in_another_pid_namespace_is_never_taken_as_stale(tmp_path: Path) -> None:

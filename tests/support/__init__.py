@@ -12,7 +12,7 @@
   store_workers is the child process of the lock and concurrency tests.
 - trials: the reliability trials' seeds, checks and figures.
 - commands: `telegent-iac` commands quoted in shell and docs, walked through the click tree.
-- clock: a fake clock for timing logic.
+- clock: a fake clock for timing logic; bounded: a call that must end, run with a timeout.
 """
 
 from __future__ import annotations
