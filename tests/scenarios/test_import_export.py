@@ -1,4 +1,4 @@
-"""Issue 4 items 5-6: import (command and `import:` entries) and export for onboarding."""
+"""Import (command and `import:` entries) and export for onboarding."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 import yaml
 
-from telegent_iac.model.workgroups import LiveSummary
-from telegent_iac.ops.exporting import build_export
 from tests.support.workspace import Workspace, base, make_workspace
 
 CREATE = "/v1.0/workgroups"
@@ -184,19 +182,6 @@ def test_export_skips_what_the_format_cannot_express(ws: Workspace, tmp_path: Pa
     assert "which is not exported" in result.stderr
     assert {"twin", "fine"} <= set(exported) and "menu" not in exported
     assert ws.run("plan", str(out), "--detailed-exitcode").exit_code == 0
-
-
-def test_export_cycle_is_skipped_with_the_cycle_named() -> None:
-    live = [LiveSummary("WID-a", "A", "simultaneous"), LiveSummary("WID-b", "B", "simultaneous")]
-    details = {
-        "WID-a": {"Name": "A", "Type": "simultaneous", "OffHoursType": "Workgroup", "OffHoursId": "WID-b"},
-        "WID-b": {"Name": "B", "Type": "simultaneous", "Activities": [
-            {"WorkgroupActivityId": "WAID-1", "Type": "Workgroup", "ReferenceWorkgroupId": "WID-a"}]},
-    }
-    result = build_export(live, details)
-    assert result.workgroups == {}
-    reasons = " ".join(s.reason for s in result.skipped)
-    assert "reference cycle: a -> b -> a" in reasons
 
 
 def test_export_refuses_to_overwrite(applied: Workspace, tmp_path: Path) -> None:
