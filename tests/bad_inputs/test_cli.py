@@ -1,6 +1,6 @@
 """The bad-input corpus at the command line: for every case `validate` and `plan` exit 1,
 print each expected problem as FILE:LINE:COLUMN: MESSAGE, print no traceback, and the sandbox
-(whose URL and credentials are in the environment) receives zero requests (issue 7, item 6).
+(whose URL and credentials are in the environment) receives zero requests.
 
 The expectations are the corpus's own (tests/bad_inputs/expected.yaml via its helper); this
 file only adds the command-line view. The default run drives the real click command

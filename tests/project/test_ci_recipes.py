@@ -1,4 +1,4 @@
-"""CI recipes (issue 5, item 5): each is valid YAML, and every `telegent-iac ...` command it
+"""CI recipes: each is valid YAML, and every `telegent-iac ...` command it
 runs exists with those flags, checked against the real click command tree (not a list)."""
 
 from __future__ import annotations

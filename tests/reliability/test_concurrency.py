@@ -1,6 +1,5 @@
 """Concurrency: 5 applies started at once on one state are serialised by the lock, the serial
-only ever increases, and a reader polling the state file never sees a torn or invalid file
-(issue 7, item 3)."""
+only ever increases, and a reader polling the state file never sees a torn or invalid file."""
 
 from __future__ import annotations
 

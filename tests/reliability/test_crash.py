@@ -1,6 +1,6 @@
 """Crash suite: an apply of 100 workgroups killed with SIGKILL at a random moment, then a
 normal apply. Afterwards every declared Name exists exactly once in the account, every ID is
-in the state and no pending record is left (issue 7, item 1).
+in the state and no pending record is left.
 
 The default run does a few trials; `pytest -m slow tests/reliability` does 30 more.
 """

@@ -1,6 +1,6 @@
 """Fault suite: 5xx on 20% of requests, 5 create responses dropped after commit, latency
 jitter. Apply, re-run while it fails (bounded), and it converges with zero duplicates and a
-correct state (issue 7, item 2)."""
+correct state."""
 
 from __future__ import annotations
 

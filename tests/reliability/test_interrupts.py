@@ -1,6 +1,6 @@
 """Interrupts: a first Ctrl-C (SIGINT) lets the calls in flight finish and record, starts
 nothing new and exits 130; a second exits at once; the next run resolves every pending create
-without a duplicate (issue 7, item 4)."""
+without a duplicate."""
 
 from __future__ import annotations
 

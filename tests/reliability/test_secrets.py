@@ -1,7 +1,7 @@
 """Secrets: a canary account secret and every token the sandbox issued for it never appear in
 any file the runs wrote (state, backup, audit log, lock, plan files) or in anything they
 printed, across validate, plan, a saved plan, show, apply (saved and --json), faults and
--vv logging (issue 7, item 7)."""
+-vv logging."""
 
 from __future__ import annotations
 

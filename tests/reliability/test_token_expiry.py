@@ -1,5 +1,5 @@
 """Token expiry: with a sandbox token TTL of 2 s, an apply that takes well over 6 s keeps
-going on fresh tokens (issue 7, item 5)."""
+going on fresh tokens."""
 
 from __future__ import annotations
 

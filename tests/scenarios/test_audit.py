@@ -1,4 +1,4 @@
-"""Audit log (issue 8 of issue 5): every mutating call is one JSON line beside the state, with
+"""Audit log: every mutating call is one JSON line beside the state, with
 time, address, endpoint, fields sent, status, returned ID and duration, and no secret."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 4 item 4: drift seen by a full refresh, restored by apply, or accepted by refresh-only."""
+"""Drift seen by a full refresh, restored by apply, or accepted by refresh-only."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Machine-readable output (issue 5, items 2 and 4): `plan --json` / `show --json` in the
+"""Machine-readable output: `plan --json` / `show --json` in the
 documented format (docs/json-format.md), and the `apply --json` line stream."""
 
 from __future__ import annotations

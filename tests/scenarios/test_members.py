@@ -1,4 +1,4 @@
-"""Issue 4 item 3: members become activity calls; identity survives reordering and inserts."""
+"""Members become activity calls; identity survives reordering and inserts."""
 
 from __future__ import annotations
 

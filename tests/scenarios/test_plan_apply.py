@@ -1,4 +1,4 @@
-"""Issue 3, item 10: the core plan/apply flow against the real sandbox over loopback."""
+"""The core plan/apply flow against the real sandbox over loopback."""
 
 from __future__ import annotations
 

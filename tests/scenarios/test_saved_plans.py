@@ -1,4 +1,4 @@
-"""Saved plans (issue 5, item 1): `plan --out FILE` then `apply FILE` carries out exactly that
+"""Saved plans: `plan --out FILE` then `apply FILE` carries out exactly that
 plan without a prompt, and a stale plan is refused before any call is made."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 4 item 7: state list/show/rm/mv/pull/push, and `moved:` entries."""
+"""State list/show/rm/mv/pull/push, and `moved:` entries."""
 
 from __future__ import annotations
 

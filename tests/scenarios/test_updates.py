@@ -1,4 +1,4 @@
-"""Issue 4 items 1-2: in-place updates, replacements, deletes, prevent_destroy, the threshold."""
+"""In-place updates, replacements, deletes, prevent_destroy, the threshold."""
 
 from __future__ import annotations
 

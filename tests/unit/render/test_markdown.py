@@ -1,4 +1,4 @@
-"""The pull-request comment (issue 5, item 3): hostile values cannot break it, and it always
+"""The pull-request comment: hostile values cannot break it, and it always
 fits in one GitHub comment."""
 
 from __future__ import annotations
