@@ -499,7 +499,7 @@ def _plain_tag(text: str) -> str:
 # else (flow style, anchors, aliases, tags, merge keys, multi-line or escaped scalars, an
 # empty value, a duplicate key, a problem of any kind, a character YAML treats specially)
 # makes `_parse_block_subset` return None and the file goes through the parser above, which
-# reports every problem with its place. tests/config/test_yaml_loaders.py compares the two.
+# reports every problem with its place. tests/unit/config/test_yaml_loaders.py compares the two.
 
 def _plain_characters(text: str) -> bool:
     """Whether the line reader may read `text`: every character printable as YAML sees it, and
