@@ -36,7 +36,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 LIST = REPO / "scripts" / "mutants.yaml"
-COPIED = ("telegent_iac", "telegent_sandbox", "tests", "pyproject.toml", "schema", "examples", "bench", "docs", "README.md")
+COPIED = ("telegent_iac", "telegent_sandbox", "tests", "pyproject.toml", "schema", "examples", "bench", "docs",
+          "README.md")
 
 
 @dataclass
