@@ -65,7 +65,7 @@ def plan(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: str
             with run.open_client(settings) as client:
                 live = run.list_and_bind(state, client, settings, store.description)
                 the_plan, _ = run.compute_plan(desired, state, client, options, err, live=live,
-                                                    parallelism=parallelism, record=store)
+                                               parallelism=parallelism, record=store)
     if out:
         run.write_plan_file(Path(out), the_plan, settings, options, state)
         err(f"Saved the plan to {out}; apply it with: telegent-iac apply {out}")
@@ -134,7 +134,7 @@ def apply(paths: tuple[str, ...], var_files: tuple[str, ...], state_location: st
             state = run.read_state_for(store, desired, () if saved else options.targets)
             with run.open_client(settings) as client:
                 the_plan, state = run.plan_for_apply(desired, store, state, client, options, settings,
-                                                          saved, plan_path)
+                                                     saved, plan_path)
                 if stream:
                     stream.planned(the_plan)
                 elif saved is None:
