@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
-from telegent_iac.cli.output import err
+from telegent_iac.cli.output import F, err
 from telegent_iac.errors import UserError
 from telegent_iac.ops.settings import SANDBOX_STATE_PATH, Endpoint, Settings
 from telegent_iac.safety import secrets
@@ -21,7 +21,6 @@ from telegent_iac.state.store import LockError, StateStore
 if TYPE_CHECKING:
     from telegent_iac.plan.planner import PlanOptions
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def state_options(fn: F) -> F:

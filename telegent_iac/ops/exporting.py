@@ -24,13 +24,11 @@ from telegent_iac.model.workgroups import (
 )
 from telegent_iac.ops import run
 from telegent_iac.ops.importing import ReadClient, workgroup_state_from_detail
-from telegent_iac.ops.settings import Settings
+from telegent_iac.ops.settings import Progress, Settings
 from telegent_iac.plan.schedules import live_known_fields
 from telegent_iac.state.listing import yaml_text
 from telegent_iac.state.records import ScheduleState, WorkgroupState
 from telegent_iac.state.store import StateStore, read_or_new
-
-Progress = Callable[[str], None]
 
 
 @dataclass

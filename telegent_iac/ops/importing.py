@@ -3,7 +3,7 @@ the account); plus the read side of the client that import and export share."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from telegent_iac import spec
@@ -26,7 +26,6 @@ from telegent_iac.state.records import MemberState, ScheduleState, State, Workgr
 from telegent_iac.state.recovery import uncertain_member
 from telegent_iac.state.store import StateStore, read_or_new
 
-Progress = Callable[[str], None]
 
 class ReadClient(Protocol):
     """The read side of api.client.TelegentClient: all that import and export need."""
