@@ -45,16 +45,31 @@ _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 _MAP_TAGS = {None, "!", "tag:yaml.org,2002:map"}
 _SEQ_TAGS = {None, "!", "tag:yaml.org,2002:seq"}
+_BOOL = "tag:yaml.org,2002:bool"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _SCALAR_TAGS = {
     _STR,
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool",
+    _BOOL,
     "tag:yaml.org,2002:null",
-    "tag:yaml.org,2002:timestamp",
+    _TIMESTAMP,
 }
 _IMPLICIT = Resolver.yaml_implicit_resolvers
 _CONSTRUCTOR = SafeConstructor()
+
+
+def _scalar_value(tag: str, text: str) -> Any:
+    """The value of a scalar with one of _SCALAR_TAGS, as this loader keeps it (both readers
+    use it). Raises ValueError or yaml.YAMLError when `text` is not a value of that tag."""
+    if tag in (_STR, _TIMESTAMP):
+        return text  # YAML 1.2 has no timestamps: a date-looking value stays text
+    if tag == _BOOL:  # what construct_yaml_bool returns, without a node (and a KeyError) per value
+        value = _CONSTRUCTOR.bool_values.get(text.lower())
+        if value is None:
+            raise ValueError("not one of true, false, yes, no, on, off")
+        return value
+    return _CONSTRUCTOR.construct_object(yaml.ScalarNode(tag, text))
 
 Interpolator = Callable[[str], tuple[str, list[str]]]
 
@@ -380,10 +395,6 @@ class _Builder:
         self._place(value, mark, 1, None)
 
     def _construct(self, event: Any, tag: str, mark: Any) -> Any:
-        if tag == _STR:
-            return event.value
-        if tag == "tag:yaml.org,2002:timestamp":
-            return event.value  # YAML 1.2 has no timestamps; a date-looking value stays text
         if tag not in _SCALAR_TAGS:
             if tag == _MERGE:
                 return event.value
@@ -391,7 +402,7 @@ class _Builder:
             self.doc.failed.add(self._slot(mark)[1])
             return None
         try:
-            return _CONSTRUCTOR.construct_object(yaml.ScalarNode(tag, event.value, mark, mark))
+            return _scalar_value(tag, event.value)
         except (yaml.YAMLError, ValueError) as exc:
             self.doc.problem(mark, f"invalid {_short_tag(tag)} value '{event.value}': {exc}")
             self.doc.failed.add(self._slot(mark)[1])
@@ -661,18 +672,12 @@ def _line_scalar(m: re.Match[str], double: str | None, single: str | None, plain
         mark = _Mark(number, m.start(6))
         value = plain.rstrip(" ")
         tag = _plain_tag(value)
-        if tag != _STR:
-            if tag == "tag:yaml.org,2002:timestamp":
-                pass  # YAML 1.2 has no timestamps: a date-looking value stays text
-            elif tag == "tag:yaml.org,2002:bool":
-                value = _CONSTRUCTOR.bool_values[value.lower()]  # what construct_yaml_bool returns
-            elif tag in _SCALAR_TAGS:
-                try:
-                    value = _CONSTRUCTOR.construct_object(yaml.ScalarNode(tag, value))
-                except (yaml.YAMLError, ValueError):
-                    return None
-            else:
-                return None
+        if tag not in _SCALAR_TAGS:
+            return None
+        try:
+            value = _scalar_value(tag, value)
+        except (yaml.YAMLError, ValueError):
+            return None
     elif double is not None:
         mark = _Mark(number, m.start(4) - 1)
         value = double
